@@ -1,0 +1,94 @@
+// Builds the Fastify app from plugins and modules; main.ts listens, tests use app.inject().
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Knex } from 'knex';
+import { repoRoot, type Config } from './config.js';
+import dbPlugin from './plugins/db.js';
+import errorsPlugin from './plugins/errors.js';
+import authPlugin from './plugins/auth.js';
+import auditPlugin from './plugins/audit.js';
+import schedulerPlugin from './plugins/scheduler.js';
+import webPlugin from './plugins/web.js';
+import { openapi, docsUi } from './plugins/docs.js';
+import systemRoutes from './modules/system/routes.js';
+import authRoutes from './modules/auth/routes.js';
+import usersRoutes from './modules/users/routes.js';
+import organisationsRoutes from './modules/organisations/routes.js';
+import auditRoutes from './modules/audit/routes.js';
+import { purgeExpired } from './modules/auth/service.js';
+
+export interface BuildOptions {
+  config: Config;
+  db?: Knex;
+  staging?: Knex;
+  /** run migrations of both stores before serving */
+  migrate?: boolean;
+  /** start scheduled jobs (main.ts); tests run jobs on demand */
+  startJobs?: boolean;
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  config: { access?: unknown };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    appVersion: string;
+    routeTable: RouteEntry[];
+  }
+}
+
+const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    trustProxy: config.trustProxy,
+    // New requests get 503 while the server drains on shutdown.
+    return503OnClosing: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routeTable.push({ method, url: route.url, config: (route.config ?? {}) as RouteEntry['config'] });
+  });
+
+  await app.register(fp(async (a) => {
+    a.decorate('config', config);
+    a.decorate('appVersion', version);
+  }, { name: 'config' }));
+  await app.register(dbPlugin, { db: opts.db, staging: opts.staging, migrate: opts.migrate });
+  await app.register(errorsPlugin);
+  await app.register(authPlugin);
+  await app.register(auditPlugin);
+  await app.register(schedulerPlugin, { start: opts.startJobs ?? false });
+  await app.register(openapi);
+
+  await app.register(
+    async (api) => {
+      await api.register(systemRoutes);
+      await api.register(authRoutes);
+      await api.register(usersRoutes);
+      await api.register(organisationsRoutes);
+      await api.register(auditRoutes);
+    },
+    { prefix: '/api' },
+  );
+  await app.register(docsUi);
+  await app.register(webPlugin);
+
+  app.scheduler.add({ name: 'auth.purge', schedule: '17 * * * *', run: () => purgeExpired(app.db) });
+
+  return app;
+}

@@ -1,0 +1,160 @@
+// Reads the environment once, validates it, and returns the typed configuration passed down to every plugin.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Env = 'development' | 'production' | 'test';
+
+export interface Config {
+  env: Env;
+  host: string;
+  port: number;
+  logLevel: string;
+  dataDir: string;
+  /** mysql://user:pass@host:port/db, or undefined for the embedded SQLite file under dataDir */
+  databaseUrl: string | undefined;
+  stagingDatabaseUrl: string | undefined;
+  webDist: string;
+  trustProxy: boolean;
+  demoData: boolean;
+  jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number };
+  refresh: { ttlSeconds: number; cookieName: string; cookieSecure: boolean };
+  login: {
+    maxFailures: number;
+    lockSeconds: number;
+    perAccountPerWindow: number;
+    perAddressPerWindow: number;
+    windowSeconds: number;
+  };
+  /** argon2id at the OWASP Password Storage Cheat Sheet minimum: m=19 MiB, t=2, p=1 */
+  passwordHash: { memoryKiB: number; timeCost: number; parallelism: number };
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+/** The repository root: the nearest folder above this file with a package.json (works from server/src and dist/server/src). */
+export const repoRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (no package.json above ' + import.meta.url + ')');
+    dir = up;
+  }
+  return dir;
+})();
+
+export function loadConfig(source: Source = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string) => {
+    const v = source[name];
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = source[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = source[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+  const dbUrl = (name: string) => {
+    const raw = source[name];
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'mysql:' && u.protocol !== 'mariadb:') {
+        problems.push(`${name} must be a mysql:// URL (got protocol "${u.protocol}")`);
+      } else if (u.pathname.length <= 1) {
+        problems.push(`${name} must name a database, e.g. mysql://user:pass@host:3306/portal`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw.replace(/^mariadb:/, 'mysql:');
+  };
+
+  const envRaw = str('NODE_ENV', 'development');
+  let env: Env = 'development';
+  if (envRaw === 'development' || envRaw === 'production' || envRaw === 'test') env = envRaw;
+  else problems.push(`NODE_ENV must be development, production or test (got "${envRaw}")`);
+
+  const dataDir = path.resolve(str('DATA_DIR', path.join(repoRoot, 'data')));
+  const port = int('PORT', 3000, 0, 65535);
+  const host = str('HOST', '0.0.0.0');
+
+  let secret = source.JWT_SECRET ?? '';
+  if (secret && secret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  if (!secret) {
+    if (env === 'production') problems.push('JWT_SECRET is required in production (at least 32 random characters)');
+    else if (overrides.jwt === undefined) secret = developmentSecret(dataDir);
+  }
+
+  const config: Config = {
+    env,
+    host,
+    port,
+    logLevel: str('LOG_LEVEL', env === 'test' ? 'silent' : 'info'),
+    dataDir,
+    databaseUrl: dbUrl('DATABASE_URL'),
+    stagingDatabaseUrl: dbUrl('STAGING_DATABASE_URL'),
+    webDist: path.resolve(str('WEB_DIST', path.join(repoRoot, 'web', 'dist'))),
+    trustProxy: bool('TRUST_PROXY', false),
+    demoData: bool('DEMO_DATA', env !== 'production'),
+    jwt: {
+      secret,
+      issuer: str('JWT_ISSUER', 'steel-sales-portal'),
+      audience: str('JWT_AUDIENCE', 'steel-sales-portal-api'),
+      accessTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 24 * 3600),
+    },
+    refresh: {
+      ttlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 7 * 24 * 3600, 300, 90 * 24 * 3600),
+      cookieName: 'ssp_refresh',
+      cookieSecure: bool('COOKIE_SECURE', env === 'production'),
+    },
+    login: {
+      maxFailures: int('LOGIN_MAX_FAILURES', 5, 1, 100),
+      lockSeconds: int('LOGIN_LOCK_SECONDS', 15 * 60, 1, 24 * 3600),
+      perAccountPerWindow: int('LOGIN_PER_ACCOUNT_PER_MINUTE', 10, 1, 10_000),
+      perAddressPerWindow: int('LOGIN_PER_ADDRESS_PER_MINUTE', 30, 1, 100_000),
+      windowSeconds: 60,
+    },
+    passwordHash: {
+      memoryKiB: int('PASSWORD_HASH_MEMORY_KIB', 19 * 1024, 19 * 1024, 1024 * 1024),
+      timeCost: int('PASSWORD_HASH_TIME_COST', 2, 2, 20),
+      parallelism: 1,
+    },
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
+    ...overrides,
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** In development a JWT secret is generated once and kept under data/, so restarts keep sessions. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

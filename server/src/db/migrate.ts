@@ -1,0 +1,57 @@
+// Runs the knex migrations of one store (portal or staging) from migrations/<store>/, in source (.ts) and built (.js) form alike.
+import { readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import type { Knex } from 'knex';
+
+export type Store = 'portal' | 'staging';
+
+const ownExt = path.extname(fileURLToPath(import.meta.url)); // .ts under tsx, .js when built
+
+function migrationsDir(store: Store): string {
+  // server/src/db -> <root>/migrations ; dist/server/src/db -> <root>/dist/migrations
+  return fileURLToPath(new URL(`../../../migrations/${store}/`, import.meta.url));
+}
+
+interface Migration {
+  name: string;
+  file: string;
+}
+
+class DirectorySource implements Knex.MigrationSource<Migration> {
+  constructor(private readonly dir: string) {}
+  async getMigrations(): Promise<Migration[]> {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith(ownExt) && !f.endsWith('.d.ts') && !f.endsWith('.test' + ownExt))
+      .sort()
+      .map((f) => ({ name: f.slice(0, -ownExt.length), file: path.join(this.dir, f) }));
+  }
+  getMigrationName(m: Migration): string {
+    return m.name;
+  }
+  async getMigration(m: Migration): Promise<Knex.Migration> {
+    return (await import(pathToFileURL(m.file).href)) as Knex.Migration;
+  }
+}
+
+function options(store: Store): Knex.MigratorConfig {
+  return {
+    migrationSource: new DirectorySource(migrationsDir(store)),
+    tableName: store === 'portal' ? 'knex_migrations' : 'knex_staging_migrations',
+  };
+}
+
+export async function migrateLatest(db: Knex, store: Store): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(options(store))) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Knex, store: Store): Promise<void> {
+  await db.migrate.rollback(options(store), true);
+}
+
+export async function pendingMigrations(db: Knex, store: Store): Promise<number> {
+  const [, pending] = (await db.migrate.list(options(store))) as [unknown[], unknown[]];
+  return pending.length;
+}

@@ -1,0 +1,145 @@
+// Demo data for a fresh install: the mill, three customer organisations, and one user per role.
+import type { Knex } from 'knex';
+import type { Role } from '../../shared/roles.js';
+import type { Config } from './config.js';
+import { nowDb } from './db/knex.js';
+import { hashPassword } from './modules/auth/passwords.js';
+import { audit, systemActor } from './plugins/audit.js';
+
+export const DEMO_PASSWORD = 'Portal@2026';
+
+/** Check character of a unified social credit code (GB 32100-2015): weighted sum mod 31 over its alphabet. */
+export function creditCodeCheck(first17: string): string {
+  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += alphabet.indexOf(first17[i]) * weights[i];
+  return alphabet[(31 - (sum % 31)) % 31];
+}
+
+const withCheck = (s: string) => s + creditCodeCheck(s);
+
+interface DemoOrg {
+  kind: 'mill' | 'customer';
+  code: string;
+  name: string;
+  shortName: string;
+  creditCode: string;
+  province: string;
+  city: string;
+  address: string;
+  managed?: boolean;
+  users: { username: string; displayName: string; role: Role; phone: string; canSign?: boolean; canPrint?: boolean }[];
+}
+
+export const DEMO_ORGS: DemoOrg[] = [
+  {
+    kind: 'mill',
+    code: 'MILL',
+    name: '江南钢铁股份有限公司',
+    shortName: '江南钢铁',
+    creditCode: withCheck('91320500MA1MXG8K2'),
+    province: '江苏省',
+    city: '苏州市',
+    address: '江苏省苏州市张家港市锦丰镇钢铁大道1号',
+    users: [
+      { username: 'admin', displayName: '系统管理员', role: 'admin', phone: '13800000001' },
+      { username: 'sales.manager', displayName: '王建国（销售经理）', role: 'sales_manager', phone: '13800000002' },
+      { username: 'account.manager', displayName: '李明（客户经理）', role: 'account_manager', phone: '13800000003' },
+      { username: 'quality', displayName: '赵敏（质量部）', role: 'quality_staff', phone: '13800000004' },
+    ],
+  },
+  {
+    kind: 'customer',
+    code: 'C10001',
+    name: '苏州恒达钢材贸易有限公司',
+    shortName: '恒达钢材',
+    creditCode: withCheck('91320505MA1N2B3C4'),
+    province: '江苏省',
+    city: '苏州市',
+    address: '江苏省苏州市高新区金山路88号',
+    managed: true,
+    users: [
+      { username: 'hengda.admin', displayName: '陈志强', role: 'customer_admin', phone: '13900000011', canSign: true, canPrint: true },
+      { username: 'hengda.user', displayName: '刘芳', role: 'customer_user', phone: '13900000012', canPrint: true },
+    ],
+  },
+  {
+    kind: 'customer',
+    code: 'C10002',
+    name: '杭州城建工程集团有限公司',
+    shortName: '杭州城建',
+    creditCode: withCheck('91330100MA2H4D5E6'),
+    province: '浙江省',
+    city: '杭州市',
+    address: '浙江省杭州市西湖区文三路199号',
+    managed: true,
+    users: [
+      { username: 'chengjian.admin', displayName: '周涛', role: 'customer_admin', phone: '13900000021', canSign: true, canPrint: true },
+      { username: 'chengjian.user', displayName: '吴静', role: 'customer_user', phone: '13900000022' },
+    ],
+  },
+  {
+    kind: 'customer',
+    code: 'C10003',
+    name: '合肥精工钢结构有限公司',
+    shortName: '合肥精工',
+    creditCode: withCheck('91340100MA2T6F7G8'),
+    province: '安徽省',
+    city: '合肥市',
+    address: '安徽省合肥市经开区紫云路36号',
+    users: [
+      { username: 'jinggong.admin', displayName: '孙伟', role: 'customer_admin', phone: '13900000031', canSign: true, canPrint: true },
+      { username: 'jinggong.user', displayName: '郑丽', role: 'customer_user', phone: '13900000032', canPrint: true },
+    ],
+  },
+];
+
+/** Loads the demo data once: does nothing when any user exists. Returns whether it loaded. */
+export async function loadDemoData(db: Knex, config: Config): Promise<boolean> {
+  if (await db('users').first('id')) return false;
+  const hash = await hashPassword(DEMO_PASSWORD, config.passwordHash);
+  await db.transaction(async (trx) => {
+    if (await trx('users').first('id')) return;
+    const now = nowDb();
+    let accountManagerId: number | null = null;
+    for (const org of DEMO_ORGS) {
+      const [orgId]: number[] = await trx('organisations').insert({
+        kind: org.kind,
+        code: org.code,
+        name: org.name,
+        short_name: org.shortName,
+        credit_code: org.creditCode,
+        province: org.province,
+        city: org.city,
+        address: org.address,
+        account_manager_id: org.managed ? accountManagerId : null,
+        active: true,
+        created_at: now,
+        updated_at: now,
+      });
+      for (const u of org.users) {
+        const [userId]: number[] = await trx('users').insert({
+          organisation_id: orgId,
+          username: u.username,
+          display_name: u.displayName,
+          role: u.role,
+          phone: u.phone,
+          can_sign: u.canSign ?? false,
+          can_print: u.canPrint ?? false,
+          password_hash: hash,
+          active: true,
+          created_at: now,
+          updated_at: now,
+        });
+        if (u.role === 'account_manager') accountManagerId = Number(userId);
+      }
+    }
+    await audit(trx, systemActor('demo'), { action: 'demo.load', entity: 'system', details: { organisations: DEMO_ORGS.length } });
+  });
+  return true;
+}
+
+export function demoSignIns(): string[] {
+  return DEMO_ORGS.flatMap((o) => o.users.map((u) => `${u.username.padEnd(17)} ${u.role.padEnd(16)} ${o.shortName}`));
+}

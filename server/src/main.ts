@@ -1,0 +1,59 @@
+// Starts the portal: reads config, migrates, loads demo data on a fresh database, listens, and shuts down gracefully.
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DEMO_PASSWORD, demoSignIns, loadDemoData } from './demo.js';
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await buildApp({ config, migrate: true, startJobs: true });
+  const loaded = config.demoData ? await loadDemoData(app.db, config) : false;
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      app.log.error('shutdown timed out, exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+  const url = `http://localhost:${config.port}`;
+  const lines = [
+    '',
+    `  Steel sales portal 钢铁销售门户 is running at ${url}`,
+    `  API docs: ${url}/api/docs`,
+    `  Portal DB: ${config.databaseUrl ? config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite under ' + config.dataDir}`,
+  ];
+  if (config.demoData) {
+    lines.push(`  Demo sign-ins${loaded ? ' (just loaded)' : ''}, password for all: ${DEMO_PASSWORD}`);
+    lines.push(...demoSignIns().map((l) => '    ' + l));
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

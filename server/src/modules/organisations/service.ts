@@ -1,0 +1,17 @@
+// Organisation rules: who may read which organisation.
+import type { Knex } from 'knex';
+import type { Organisation, OrganisationListQuery, OrganisationPage } from '../../../../shared/api/organisations.js';
+import type { Principal } from '../../plugins/access.js';
+import { NotFound } from '../../errors.js';
+import { findVisibleOrganisation, listVisibleOrganisations, toOrganisation } from './store.js';
+
+/** Reads one organisation; one outside the caller's scope is reported as not found, so its existence does not leak. */
+export async function getOrganisation(db: Knex, p: Principal, id: number): Promise<Organisation> {
+  const row = await findVisibleOrganisation(db, p, id);
+  if (!row) throw new NotFound('organisation.not_found', 'Organisation not found');
+  return toOrganisation(row);
+}
+
+export function listOrganisations(db: Knex, p: Principal, q: OrganisationListQuery): Promise<OrganisationPage> {
+  return listVisibleOrganisations(db, p, q);
+}

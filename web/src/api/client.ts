@@ -1,0 +1,195 @@
+// The one HTTP client of the portal: JSON over fetch, bearer token in memory, one shared token refresh.
+import type { ErrorBody, LoginReply } from '@shared/index';
+
+const API_BASE = '/api';
+
+// Codes after which a fresh access token may succeed; any other 401 ends the session.
+const REFRESHABLE_CODES: ReadonlySet<string> = new Set(['auth.token_expired', 'auth.token_invalid']);
+const SESSION_ENDING_CODES: ReadonlySet<string> = new Set([
+  'auth.token_expired',
+  'auth.token_invalid',
+  'auth.unauthenticated',
+  'auth.session_revoked',
+  'auth.refresh_invalid',
+  'auth.refresh_reused',
+  'auth.disabled',
+]);
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError;
+}
+
+// The auth store plugs itself in here, so this module needs neither pinia nor the router.
+export interface SessionHooks {
+  getAccessToken(): string | null;
+  onRefreshed(reply: LoginReply): void;
+  onSessionLost(error: ApiError): void;
+}
+
+let hooks: SessionHooks = {
+  getAccessToken: () => null,
+  onRefreshed: () => undefined,
+  onSessionLost: () => undefined,
+};
+
+export function bindSession(sessionHooks: SessionHooks): void {
+  hooks = sessionHooks;
+}
+
+export type QueryValue = string | number | boolean | null | undefined;
+
+export interface RequestOptions {
+  query?: object;
+  body?: unknown;
+  signal?: AbortSignal;
+  // Sign-in and refresh calls must not trigger a refresh themselves.
+  skipRefresh?: boolean;
+}
+
+function buildUrl(path: string, query?: object): string {
+  const url = API_BASE + path;
+  if (!query) return url;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query) as [string, QueryValue][]) {
+    if (value === undefined || value === null || value === '') continue;
+    params.append(key, String(value));
+  }
+  const search = params.toString();
+  return search ? `${url}?${search}` : url;
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return false;
+  const error = (value as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string';
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  if (response.status === 204) return undefined;
+  const text = await response.text();
+  if (!text) return undefined;
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('json')) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function toApiError(response: Response, body: unknown): ApiError {
+  if (isErrorBody(body)) {
+    const { code, message, details } = body.error;
+    return new ApiError(response.status, code, message, details);
+  }
+  // A proxy or gateway answered instead of the API (HTML error page, empty body).
+  const code = response.status === 502 || response.status === 503 || response.status === 504
+    ? 'service.unavailable'
+    : 'internal';
+  return new ApiError(response.status, code, response.statusText || `HTTP ${response.status}`);
+}
+
+async function send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  try {
+    return await fetch(buildUrl(path, options.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'network', error instanceof Error ? error.message : 'network error');
+  }
+}
+
+let refreshInFlight: Promise<LoginReply> | null = null;
+
+async function postRefresh(): Promise<LoginReply> {
+  const response = await send('POST', '/auth/refresh', {}, null);
+  const body = await readBody(response);
+  if (!response.ok) throw toApiError(response, body);
+  return body as LoginReply;
+}
+
+// The server revokes the whole token chain when a refresh token is used twice, so concurrent
+// callers share one refresh, and tabs of the same browser take turns through a Web Lock
+// (the later tab then sends the cookie the earlier one received).
+export function refreshSession(): Promise<LoginReply> {
+  if (!refreshInFlight) {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const run = locks ? locks.request('ssp.auth.refresh', postRefresh) : postRefresh();
+    refreshInFlight = run
+      .then((reply) => {
+        hooks.onRefreshed(reply);
+        return reply;
+      })
+      .finally(() => {
+        refreshInFlight = null;
+      });
+  }
+  return refreshInFlight;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  let token = hooks.getAccessToken();
+  let response = await send(method, path, options, token);
+  let body = await readBody(response);
+
+  if (response.status === 401 && !options.skipRefresh) {
+    let error = toApiError(response, body);
+    if (REFRESHABLE_CODES.has(error.code)) {
+      try {
+        // Another caller may have refreshed while this request was on the wire.
+        const current = hooks.getAccessToken();
+        token = current && current !== token ? current : (await refreshSession()).accessToken;
+      } catch (refreshError) {
+        // A refused refresh ends the session; a network or server failure may pass, so keep it.
+        if (isApiError(refreshError) && refreshError.status >= 400 && refreshError.status < 500) {
+          hooks.onSessionLost(refreshError);
+        }
+        throw refreshError;
+      }
+      response = await send(method, path, options, token);
+      body = await readBody(response);
+      if (response.status === 401) error = toApiError(response, body);
+    }
+    if (response.status === 401) {
+      if (SESSION_ENDING_CODES.has(error.code)) hooks.onSessionLost(error);
+      throw error;
+    }
+  }
+
+  if (!response.ok) throw toApiError(response, body);
+  return body as T;
+}
+
+export const http = {
+  get: <T>(path: string, query?: object, signal?: AbortSignal) => request<T>('GET', path, { query, signal }),
+  post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body }),
+  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
+  patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, { body }),
+  delete: <T>(path: string) => request<T>('DELETE', path),
+};

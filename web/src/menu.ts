@@ -1,0 +1,42 @@
+// The side menu as data: each module adds its entries here with the roles that see them.
+import type { Component } from 'vue';
+import { Document, HomeFilled, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue';
+import { ROLES, STAFF_ROLES, type Role } from '@shared/roles';
+import type { MessageSchema } from '@/i18n/zh-CN';
+
+type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
+
+export interface MenuEntry {
+  // Used for data-testid="nav-<key>"; keep stable, end-to-end tests rely on it.
+  key: string;
+  path: string;
+  labelKey: NavLabelKey;
+  icon: Component;
+  roles: readonly Role[];
+}
+
+export const MENU: readonly MenuEntry[] = [
+  { key: 'home', path: '/', labelKey: 'nav.home', icon: HomeFilled, roles: ROLES },
+  { key: 'org-users', path: '/org/users', labelKey: 'nav.orgUsers', icon: User, roles: ['customer_admin'] },
+  {
+    key: 'organisations',
+    path: '/staff/organisations',
+    labelKey: 'nav.organisations',
+    icon: OfficeBuilding,
+    roles: STAFF_ROLES,
+  },
+  { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },
+  { key: 'admin-audit', path: '/admin/audit', labelKey: 'nav.adminAudit', icon: Document, roles: ['admin'] },
+];
+
+export function menuFor(role: Role | null): MenuEntry[] {
+  if (!role) return [];
+  return MENU.filter((entry) => entry.roles.includes(role));
+}
+
+// The entry to highlight for a path: the longest entry path that is a prefix of it.
+export function activeEntry(entries: readonly MenuEntry[], path: string): MenuEntry | undefined {
+  return entries
+    .filter((entry) => path === entry.path || (entry.path !== '/' && path.startsWith(`${entry.path}/`)))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+}

@@ -1,0 +1,102 @@
+// Routes and the access guard: sign-in required unless public, roles checked on every route record.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { STAFF_ROLES, type Role } from '@shared/roles';
+import { useAuthStore } from '@/stores/auth';
+import AppLayout from '@/components/AppLayout.vue';
+import HomePage from '@/pages/home/HomePage.vue';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    // Roles allowed on this record; absent means any signed-in user.
+    roles?: readonly Role[];
+    // Reachable without signing in.
+    public?: boolean;
+    // i18n key of the page name, used for the document title.
+    titleKey?: string;
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/pages/auth/LoginPage.vue'),
+    meta: { public: true, titleKey: 'login.title' },
+  },
+  {
+    path: '/',
+    component: AppLayout,
+    children: [
+      { path: '', name: 'home', component: HomePage, meta: { titleKey: 'home.title' } },
+      {
+        path: 'org/users',
+        name: 'org-users',
+        component: () => import('@/pages/admin/UsersPage.vue'),
+        props: { scope: 'organisation' },
+        meta: { roles: ['customer_admin'], titleKey: 'users.titleOrg' },
+      },
+      {
+        path: 'staff/organisations',
+        name: 'organisations',
+        component: () => import('@/pages/organisations/OrganisationsPage.vue'),
+        meta: { roles: STAFF_ROLES, titleKey: 'organisations.title' },
+      },
+      {
+        path: 'admin/users',
+        name: 'admin-users',
+        component: () => import('@/pages/admin/UsersPage.vue'),
+        props: { scope: 'all' },
+        meta: { roles: ['admin'], titleKey: 'users.titleAll' },
+      },
+      {
+        path: 'admin/audit',
+        name: 'admin-audit',
+        component: () => import('@/pages/admin/AuditPage.vue'),
+        meta: { roles: ['admin'], titleKey: 'audit.title' },
+      },
+      {
+        path: '403',
+        name: 'forbidden',
+        component: () => import('@/pages/errors/ForbiddenPage.vue'),
+        meta: { titleKey: 'forbidden.title' },
+      },
+    ],
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('@/pages/errors/NotFoundPage.vue'),
+    meta: { public: true, titleKey: 'notFound.title' },
+  },
+];
+
+// Only same-origin paths may be redirect targets after sign-in (no open redirect).
+export function safeRedirect(value: unknown): string {
+  if (typeof value !== 'string') return '/';
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  if (value === '/login' || value.startsWith('/login?')) return '/';
+  return value;
+}
+
+export function loginLocation(redirect: string) {
+  return redirect === '/' ? { name: 'login' } : { name: 'login', query: { redirect } };
+}
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes,
+  scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+});
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore();
+  await auth.restore();
+
+  if (to.meta.public) {
+    if (to.name === 'login' && auth.isAuthenticated) return safeRedirect(to.query.redirect);
+    return true;
+  }
+  if (!auth.isAuthenticated) return loginLocation(to.fullPath);
+  if (!to.matched.every((record) => auth.hasAnyRole(record.meta.roles))) return { name: 'forbidden' };
+  return true;
+});

@@ -1,0 +1,22 @@
+// Turns any thrown error into a message in the user's language (errors.<code> in the i18n files).
+import { i18n } from '@/i18n';
+import { isApiError } from '@/api/client';
+import { formatWait } from './format';
+
+function retryAfterSeconds(details: unknown): number | null {
+  if (typeof details !== 'object' || details === null) return null;
+  const value = (details as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function errorMessage(error: unknown): string {
+  const { t, te } = i18n.global;
+  if (!isApiError(error)) return t('errors.unknown');
+  const key = `errors.${error.code}`;
+  if (!te(key)) return error.message || t('errors.unknown');
+  if (error.code === 'auth.locked' || error.code === 'auth.rate_limited') {
+    const seconds = retryAfterSeconds(error.details);
+    return t(key, { wait: seconds === null ? t('duration.later') : formatWait(seconds) });
+  }
+  return t(key);
+}
