@@ -61,7 +61,16 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) routeTable.push({ method, url: route.url, config: (route.config ?? {}) as RouteEntry['config'] });
+    // Read config lazily: plugins' own onRoute hooks (docs, web) run after this one and set theirs.
+    for (const method of methods) {
+      routeTable.push({
+        method,
+        url: route.url,
+        get config() {
+          return (route.config ?? {}) as RouteEntry['config'];
+        },
+      });
+    }
   });
 
   await app.register(fp(async (a) => {

@@ -1,0 +1,98 @@
+// The app as a whole: every route declares an access rule, errors have one shape, health and readiness answer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestApp, type TestApp } from '../test/helpers.js';
+
+let t: TestApp;
+before(async () => {
+  t = await createTestApp();
+});
+after(() => t.close());
+
+test('every registered route declares an access rule (deny by default)', () => {
+  assert.ok(t.app.routeTable.length > 10);
+  const undeclared = t.app.routeTable.filter((r) => !r.config.access).map((r) => `${r.method} ${r.url}`);
+  assert.deepEqual(undeclared, []);
+});
+
+test('every public route says why it is public, and only sign-in, probes, docs and the web bundle are public', () => {
+  const publicRoutes = t.app.routeTable.filter((r) => r.config.access && 'public' in (r.config.access as object));
+  for (const r of publicRoutes) {
+    assert.ok((r.config.access as { reason: string }).reason, `${r.method} ${r.url} gives no reason`);
+    assert.match(r.url, /^\/api\/(auth\/(login|refresh|logout)|health|ready|docs)|^\/(?!api)/, `${r.method} ${r.url} is public`);
+  }
+});
+
+test('a route registered without an access rule is refused with 403', async () => {
+  const { buildApp } = await import('./app.js');
+  const { testConfig } = await import('../test/helpers.js');
+  const app = await buildApp({ config: testConfig(), db: t.stores.db, staging: t.stores.staging });
+  app.get('/api/forgotten', async () => ({ secret: true }));
+  const res = await app.inject({ method: 'GET', url: '/api/forgotten' });
+  assert.equal(res.statusCode, 403);
+  assert.equal(res.json().error.code, 'access.undeclared');
+  await app.close();
+});
+
+test('health answers and readiness checks both stores and their migrations', async () => {
+  const h = await t.app.inject({ method: 'GET', url: '/api/health' });
+  assert.equal(h.statusCode, 200);
+  assert.equal(h.json().status, 'ok');
+  const r = await t.app.inject({ method: 'GET', url: '/api/ready' });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(r.json().checks.portalDb, { ok: true, pendingMigrations: 0 });
+  assert.equal(r.json().checks.stagingDb.ok, true);
+});
+
+test('an unknown API path is a JSON 404 in the error shape', async () => {
+  const res = await t.app.inject({ method: 'GET', url: '/api/no-such-thing' });
+  assert.equal(res.statusCode, 404);
+  assert.equal(res.json().error.code, 'not_found');
+});
+
+test('malformed JSON is a 400 in the error shape without a stack trace', async () => {
+  const res = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' });
+  assert.equal(res.statusCode, 400);
+  const body = res.json();
+  assert.equal(typeof body.error.code, 'string');
+  assert.doesNotMatch(res.body, /at .*\.(ts|js):\d+/);
+});
+
+test('a wrong parameter type is a 400 naming the parameter, after authentication', async () => {
+  const anonymous = await t.app.inject({ method: 'GET', url: '/api/organisations/abc' });
+  assert.equal(anonymous.statusCode, 401, 'authentication comes first');
+  const { makeOrganisation, makeUser } = await import('../test/helpers.js');
+  const org = await makeOrganisation(t.db);
+  const u = await makeUser(t.db, { organisationId: org, role: 'customer_user' });
+  const s = await t.signIn(u.username);
+  const res = await t.as(s.token, { method: 'GET', url: '/api/organisations/abc' });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.json().error.code, 'request.invalid');
+  assert.equal(res.json().error.details[0].in, 'params');
+  assert.equal(res.json().error.details[0].path, '/id');
+});
+
+test('the OpenAPI description lists the routes with their schemas', async () => {
+  const res = await t.app.inject({ method: 'GET', url: '/api/docs/json' });
+  assert.equal(res.statusCode, 200);
+  const doc = res.json();
+  assert.ok(doc.openapi.startsWith('3.'));
+  assert.ok(doc.paths['/api/auth/login'].post.requestBody);
+  assert.ok(doc.paths['/api/users/{id}'].patch);
+});
+
+test('a database outage answers 503 service.unavailable, not 500', async () => {
+  const { buildApp } = await import('./app.js');
+  const { testConfig } = await import('../test/helpers.js');
+  const { createKnex } = await import('./db/knex.js');
+  const dead = createKnex({ url: 'mysql://root@127.0.0.1:1/nothing', sqliteFile: '' });
+  const app = await buildApp({ config: testConfig(), db: dead, staging: dead });
+  const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b' } });
+  assert.equal(res.statusCode, 503);
+  assert.equal(res.json().error.code, 'service.unavailable');
+  const ready = await app.inject({ method: 'GET', url: '/api/ready' });
+  assert.equal(ready.statusCode, 503);
+  assert.equal(ready.json().status, 'not_ready');
+  await app.close();
+  await dead.destroy();
+});
