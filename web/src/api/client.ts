@@ -134,13 +134,21 @@ async function postRefresh(): Promise<LoginReply> {
   return body as LoginReply;
 }
 
+async function lockedRefresh(locks: LockManager): Promise<LoginReply> {
+  let reply: LoginReply | undefined;
+  await locks.request('ssp.auth.refresh', async () => {
+    reply = await postRefresh();
+  });
+  return reply as LoginReply;
+}
+
 // The server revokes the whole token chain when a refresh token is used twice, so concurrent
 // callers share one refresh, and tabs of the same browser take turns through a Web Lock
 // (the later tab then sends the cookie the earlier one received).
 export function refreshSession(): Promise<LoginReply> {
   if (!refreshInFlight) {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    const run = locks ? locks.request('ssp.auth.refresh', postRefresh) : postRefresh();
+    const run = locks ? lockedRefresh(locks) : postRefresh();
     refreshInFlight = run
       .then((reply) => {
         hooks.onRefreshed(reply);
