@@ -6,3 +6,5 @@ export * from './api/users.js';
 export * from './api/organisations.js';
 export * from './api/audit.js';
 export * from './api/system.js';
+export * from './api/erp.js';
+export * from './erp/interfaces.js';

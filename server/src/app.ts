@@ -18,6 +18,8 @@ import authRoutes from './modules/auth/routes.js';
 import usersRoutes from './modules/users/routes.js';
 import organisationsRoutes from './modules/organisations/routes.js';
 import auditRoutes from './modules/audit/routes.js';
+import erpSyncPlugin from './modules/erp-sync/plugin.js';
+import erpSyncRoutes from './modules/erp-sync/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
 
 export interface BuildOptions {
@@ -82,6 +84,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(authPlugin);
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });
+  await app.register(erpSyncPlugin);
   await app.register(openapi);
 
   await app.register(
@@ -91,6 +94,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(usersRoutes);
       await api.register(organisationsRoutes);
       await api.register(auditRoutes);
+      await api.register(erpSyncRoutes);
     },
     { prefix: '/api' },
   );

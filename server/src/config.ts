@@ -30,6 +30,23 @@ export interface Config {
   /** argon2id at the OWASP Password Storage Cheat Sheet minimum: m=19 MiB, t=2, p=1 */
   passwordHash: { memoryKiB: number; timeCost: number; parallelism: number };
   shutdownTimeoutMs: number;
+  sync: {
+    /** node-cron schedule of the ERP sync (seconds field allowed) */
+    schedule: string;
+    /** start the scheduled sync in this process */
+    enabled: boolean;
+    batchSize: number;
+    leaseSeconds: number;
+    /** how long a document may wait for its parent before it is quarantined */
+    parentWaitSeconds: number;
+    /** a hole in the staging ids younger than this may be a transaction still committing: wait for it */
+    gapGraceMs: number;
+    /** run the ERP simulator once on a fresh staging store at start (demo) */
+    simulateOnStart: boolean;
+  };
+  /** HMAC keys of ERPs allowed to post batches over HTTP: key id -> secret */
+  erpKeys: Record<string, string>;
+  erpClockSkewSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -143,10 +160,51 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       parallelism: 1,
     },
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
+    sync: {
+      schedule: str('SYNC_SCHEDULE', '*/2 * * * * *'),
+      enabled: bool('SYNC_ENABLED', true),
+      batchSize: int('SYNC_BATCH_SIZE', 1000, 1, 20_000),
+      leaseSeconds: int('SYNC_LEASE_SECONDS', 30, 1, 3600),
+      parentWaitSeconds: int('ERP_PARENT_WAIT_SECONDS', 24 * 3600, 0, 30 * 24 * 3600),
+      gapGraceMs: int('SYNC_GAP_GRACE_MS', 3000, 0, 600_000),
+      simulateOnStart: bool('ERP_SIMULATE_ON_START', env === 'development'),
+    },
+    erpKeys: erpKeys(source.ERP_HMAC_KEYS, problems),
+    erpClockSkewSeconds: int('ERP_CLOCK_SKEW_SECONDS', 300, 1, 3600),
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** For entry points (server, scripts): the configuration, or a clear message per bad value and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** ERP_HMAC_KEYS="erp1:secret,erp2:secret": the keys ERPs sign HTTP batches with (at least 32 characters each). */
+function erpKeys(raw: string | undefined, problems: string[]): Record<string, string> {
+  const keys: Record<string, string> = {};
+  if (!raw) return keys;
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const i = part.indexOf(':');
+    const id = i > 0 ? part.slice(0, i) : '';
+    const secret = i > 0 ? part.slice(i + 1) : '';
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || secret.length < 32) {
+      problems.push('ERP_HMAC_KEYS must be "keyId:secret" pairs separated by commas, each secret at least 32 characters');
+      continue;
+    }
+    keys[id] = secret;
+  }
+  return keys;
 }
 
 /** In development a JWT secret is generated once and kept under data/, so restarts keep sessions. */

@@ -1,19 +1,10 @@
 // Starts the portal: reads config, migrates, loads demo data on a fresh database, listens, and shuts down gracefully.
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { DEMO_PASSWORD, demoSignIns, loadDemoData } from './demo.js';
 
 async function main() {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const app = await buildApp({ config, migrate: true, startJobs: true });
   const loaded = config.demoData ? await loadDemoData(app.db, config) : false;
 
@@ -27,6 +18,9 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
+    // server.close() drops the connections idle at that moment; keep-alive connections whose
+    // in-flight response finishes later would hold the process open until their keep-alive timeout.
+    setInterval(() => app.server.closeIdleConnections(), 100).unref();
     app.close().then(
       () => process.exit(0),
       (err) => {

@@ -1,0 +1,444 @@
+// `npm run bench`: measures the portal against references taken in the same run, one JSON line per figure on stdout.
+//
+//   framework_overhead  req/s of a schema-validated, database-free route of the real app vs a bare node:http server
+//   me_p99_sqlite       p99 of authenticated GET /api/me at a fixed 500 req/s on SQLite vs the bare server at that rate
+//   me_p99_mariadb      the same on MariaDB (a throwaway mariadbd, see scripts/lib/mariadb.mjs)
+//   login_p95           p95 of POST /api/auth/login at a fixed 20 sign-ins/s vs the time of one argon2id hash
+//
+// Environment: BENCH_SECONDS (framework_overhead, default 10 per side), BENCH_ME_SECONDS (default 60 per side),
+// BENCH_LOGIN_SECONDS (default 20), BENCH_PACING=staggered|autocannon (see load.ts), BENCH_ME_STREAMS (default 100),
+// BENCH_INPROCESS=1 (serve from the bench process instead of child processes), BENCH_ONLY=name,... (some figures).
+// Progress goes to stderr.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../server/src/config.js';
+import { createKnex } from '../../server/src/db/knex.js';
+import { DEMO_ORGS, DEMO_PASSWORD } from '../../server/src/demo.js';
+import { hashPassword } from '../../server/src/modules/auth/passwords.js';
+import { closedLoop, fixedRate, median, merge, percentile, type LoadResult, type Pacing, type RequestSpec } from './load.js';
+import { otherCpu } from './noise.js';
+import { ECHO_PATH, startTarget as startTargetProcess, targetMode, type Target, type TargetSpec } from './targets.js';
+
+// ---- settings -------------------------------------------------------------------------------------------------
+
+function seconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of seconds (got "${raw}")`);
+  return n;
+}
+
+const FRAMEWORK_SECONDS = seconds('BENCH_SECONDS', 10);
+const ME_SECONDS = seconds('BENCH_ME_SECONDS', 60);
+const LOGIN_SECONDS = seconds('BENCH_LOGIN_SECONDS', 20);
+const PACING: Pacing = process.env.BENCH_PACING === 'autocannon' ? 'autocannon' : 'staggered';
+const ME_STREAMS = Number(process.env.BENCH_ME_STREAMS || 100);
+if (!Number.isInteger(ME_STREAMS) || ME_STREAMS < 1) throw new Error(`BENCH_ME_STREAMS must be a positive integer (got "${process.env.BENCH_ME_STREAMS}")`);
+const FRAMEWORK_CONNECTIONS = 50;
+const ME_RATE = 500;
+const LOGIN_RATE = 20;
+const LOGIN_STREAMS = 20;
+const HASH_SAMPLES = 20;
+
+const warmup = (s: number) => Math.min(5, Math.max(1, s / 10));
+/** BENCH_ONLY=name,name runs only those figures */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The bench's own processes, so that the CPU used by everything else on the machine can be reported. */
+const ownPids = new Set<number>([process.pid]);
+const noise = () => otherCpu(() => [...ownPids]);
+
+async function startTarget(spec: TargetSpec): Promise<Target> {
+  const t = await startTargetProcess(spec);
+  ownPids.add(t.pid);
+  return t;
+}
+
+// ---- output ---------------------------------------------------------------------------------------------------
+
+const started = Date.now();
+function log(msg: string) {
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+}
+
+interface Figure {
+  name: string;
+  value: number | null;
+  unit: string;
+  reference: number | null;
+  ratio: number | null;
+  target: string;
+  ok: boolean;
+  [extra: string]: unknown;
+}
+
+function emit(f: Figure) {
+  const cores = (f.detail as { other_processes_cpu_cores?: number | null } | undefined)?.other_processes_cpu_cores;
+  if (cores && cores > 0.25) {
+    log(`${f.name}: other processes kept ${cores} of this machine's cores busy meanwhile; the figure is likely pessimistic`);
+  }
+  process.stdout.write(JSON.stringify(f) + '\n');
+}
+
+const round = (n: number, digits: number) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+
+function latencySummary(r: LoadResult) {
+  return {
+    requests: r.responses,
+    achieved_rate: round(r.responses / r.seconds, 1),
+    errors: r.errors,
+    non2xx: r.non2xx,
+    p50_ms: round(percentile(r.latencies, 50), 2),
+    p90_ms: round(percentile(r.latencies, 90), 2),
+    p95_ms: round(percentile(r.latencies, 95), 2),
+    p99_ms: round(percentile(r.latencies, 99), 2),
+    max_ms: round(r.latencies.reduce((a, b) => (b > a ? b : a), -Infinity), 2),
+    ...(r.non2xx ? { statuses: r.statuses } : {}),
+  };
+}
+
+// ---- helpers --------------------------------------------------------------------------------------------------
+
+/** One HTTP request without keep-alive (nothing is left open when the bench ends). */
+function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      url,
+      {
+        method,
+        agent: false,
+        headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function signIn(base: string, username: string): Promise<string> {
+  const res = await call('POST', `${base}/api/auth/login`, { username, password: DEMO_PASSWORD });
+  if (res.status !== 200) throw new Error(`sign-in of ${username} failed: ${res.status} ${res.body}`);
+  return (JSON.parse(res.body) as { accessToken: string }).accessToken;
+}
+
+/** Runs reference and value in the order A B B A, half the time each, so a drift in machine load hits both alike. */
+async function abba(
+  label: string,
+  ref: (s: number) => Promise<LoadResult>,
+  value: (s: number) => Promise<LoadResult>,
+  total: number,
+): Promise<{ ref: LoadResult; value: LoadResult; refRuns: LoadResult[]; valueRuns: LoadResult[] }> {
+  const half = total / 2;
+  log(`${label}: reference ${half}s`);
+  const r1 = await ref(half);
+  log(`${label}: portal ${half}s`);
+  const v1 = await value(half);
+  log(`${label}: portal ${half}s`);
+  const v2 = await value(half);
+  log(`${label}: reference ${half}s`);
+  const r2 = await ref(half);
+  return { ref: merge(r1, r2), value: merge(v1, v2), refRuns: [r1, r2], valueRuns: [v1, v2] };
+}
+
+const DEMO_USERS = DEMO_ORGS.flatMap((o) => o.users.map((u) => u.username));
+
+// ---- figures --------------------------------------------------------------------------------------------------
+
+async function frameworkOverhead(portal: Target, bare: Target): Promise<void> {
+  const spec: RequestSpec = { path: `${ECHO_PATH}?x=steel-coil-Q235B&n=42` };
+  // Both must answer the same, or the comparison is meaningless.
+  const [a, b] = await Promise.all([call('GET', portal.url + spec.path), call('GET', bare.url + spec.path)]);
+  if (a.status !== 200 || a.body !== b.body) throw new Error(`echo answers differ: portal ${a.status} ${a.body}, bare ${b.status} ${b.body}`);
+
+  const run = (t: Target) => (s: number) => closedLoop(t.url, spec, { connections: FRAMEWORK_CONNECTIONS, seconds: s });
+  const w = warmup(FRAMEWORK_SECONDS);
+  log(`framework_overhead: warm-up ${w}s each`);
+  await run(bare)(w);
+  await run(portal)(w);
+  const others = noise();
+  const r = await abba('framework_overhead', run(bare), run(portal), FRAMEWORK_SECONDS);
+  const otherCores = others();
+  const rps = (x: LoadResult) => x.ok / x.seconds;
+  const value = rps(r.value);
+  const reference = rps(r.ref);
+  const ratio = value / reference;
+  const clean = r.value.errors + r.value.non2xx + r.ref.errors + r.ref.non2xx === 0;
+  emit({
+    name: 'framework_overhead',
+    value: round(value, 0),
+    unit: 'req/s',
+    reference: round(reference, 0),
+    ratio: round(ratio, 3),
+    target: 'ratio >= 0.6',
+    ok: ratio >= 0.6 && clean,
+    detail: {
+      route: `GET ${ECHO_PATH} (TypeBox querystring + response schema, public, no database)`,
+      connections: FRAMEWORK_CONNECTIONS,
+      pipelining: 1,
+      seconds_each: FRAMEWORK_SECONDS,
+      portal_runs_rps: r.valueRuns.map((x) => round(rps(x), 0)),
+      reference_runs_rps: r.refRuns.map((x) => round(rps(x), 0)),
+      errors: r.value.errors + r.ref.errors,
+      non2xx: r.value.non2xx + r.ref.non2xx,
+      servers: targetMode,
+      other_processes_cpu_cores: otherCores,
+    },
+  });
+}
+
+async function meP99(name: string, db: string, portal: Target, bare: Target, tokens: string[]): Promise<void> {
+  let next = 0;
+  const spec: RequestSpec = { path: '/api/me', vary: () => ({ headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) };
+  const run = (t: Target) => (s: number) => fixedRate(t.url, spec, { rate: ME_RATE, seconds: s, streams: ME_STREAMS, pacing: PACING });
+  const w = warmup(ME_SECONDS);
+  log(`${name}: warm-up ${w}s each`);
+  await run(bare)(w);
+  await run(portal)(w);
+  const others = noise();
+  const r = await abba(name, run(bare), run(portal), ME_SECONDS);
+  const otherCores = others();
+  const value = percentile(r.value.latencies, 99);
+  const reference = percentile(r.ref.latencies, 99);
+  const failures = r.value.errors + r.value.non2xx;
+  emit({
+    name,
+    value: round(value, 2),
+    unit: 'ms',
+    reference: round(reference, 2),
+    ratio: round(value / reference, 3),
+    target: '<= 50 ms and 0 errors',
+    ok: value <= 50 && failures === 0 && r.value.responses > 0,
+    detail: {
+      db,
+      rate: ME_RATE,
+      seconds: ME_SECONDS,
+      pacing: PACING,
+      connections: Math.min(ME_STREAMS, ME_RATE),
+      users: tokens.length,
+      portal: latencySummary(r.value),
+      reference: latencySummary(r.ref),
+      servers: targetMode,
+      other_processes_cpu_cores: otherCores,
+    },
+  });
+}
+
+async function loginP95(portal: Target, hashSettings: { memoryKiB: number; timeCost: number; parallelism: number }): Promise<void> {
+  let next = 0;
+  const spec: RequestSpec = {
+    method: 'POST',
+    path: '/api/auth/login',
+    headers: { 'content-type': 'application/json', 'user-agent': 'ssp-bench' },
+    vary: () => ({ body: JSON.stringify({ username: DEMO_USERS[next++ % DEMO_USERS.length], password: DEMO_PASSWORD }) }),
+  };
+  const run = (s: number) => fixedRate(portal.url, spec, { rate: LOGIN_RATE, seconds: s, streams: LOGIN_STREAMS, pacing: PACING });
+
+  // The reference is taken half before and half after the sign-ins, so both see the machine as the load did.
+  const hashMs: number[] = [];
+  const hashes = async (n: number) => {
+    log(`login_p95: reference, ${n} argon2id hashes (m=${hashSettings.memoryKiB} KiB, t=${hashSettings.timeCost}, p=${hashSettings.parallelism})`);
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      await hashPassword(`bench-password-${i}`, hashSettings);
+      hashMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+
+  const w = warmup(LOGIN_SECONDS);
+  log(`login_p95: warm-up ${w}s`);
+  await run(w);
+  const others = noise();
+  await hashes(HASH_SAMPLES / 2);
+  log(`login_p95: ${LOGIN_RATE} sign-ins/s for ${LOGIN_SECONDS}s`);
+  const r = await run(LOGIN_SECONDS);
+  await hashes(HASH_SAMPLES - HASH_SAMPLES / 2);
+  const otherCores = others();
+  const reference = median(hashMs);
+  const value = percentile(r.latencies, 95);
+  const failures = r.errors + r.non2xx;
+  emit({
+    name: 'login_p95',
+    value: round(value, 2),
+    unit: 'ms',
+    reference: round(reference, 2),
+    ratio: round(value / reference, 3),
+    target: '<= 150 ms',
+    ok: value <= 150 && failures === 0 && r.responses > 0,
+    detail: {
+      db: 'sqlite',
+      rate: LOGIN_RATE,
+      seconds: LOGIN_SECONDS,
+      pacing: PACING,
+      connections: LOGIN_STREAMS,
+      users: DEMO_USERS.length,
+      password_hash: hashSettings,
+      reference_is: `median of ${HASH_SAMPLES} argon2id hashes in the bench process`,
+      hash_min_ms: round(Math.min(...hashMs), 2),
+      hash_max_ms: round(Math.max(...hashMs), 2),
+      portal: latencySummary(r),
+      servers: targetMode,
+      other_processes_cpu_cores: otherCores,
+    },
+  });
+}
+
+// ---- MariaDB --------------------------------------------------------------------------------------------------
+
+interface MariadbLib {
+  findMariadbd(): string | null;
+  startMariadb(o: { log?: (m: string) => void }): Promise<{ url: string; port: number; dir: string; pid: number; stop(): Promise<void> }>;
+}
+
+async function meMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+  const name = 'me_p99_mariadb';
+  const lib = (await import(new URL('../lib/mariadb.mjs', import.meta.url).href)) as MariadbLib;
+  if (!lib.findMariadbd()) {
+    log(`${name}: skipped, mariadbd not found`);
+    emit({ name, value: null, unit: 'ms', reference: null, ratio: null, target: '<= 50 ms and 0 errors', ok: false, skipped: 'mariadbd not found' });
+    return;
+  }
+  log(`${name}: starting MariaDB`);
+  // Undone in reverse order when this figure ends (or at exit if it is interrupted).
+  const undo: (() => Promise<void>)[] = [];
+  let undone = false;
+  const undoAll = async () => {
+    if (undone) return;
+    undone = true;
+    while (undo.length) await undo.pop()!().catch((err) => log(`cleanup failed: ${String(err)}`));
+  };
+  cleanups.push(undoAll);
+  try {
+    const server = await lib.startMariadb({ log });
+    undo.push(() => server.stop());
+    ownPids.add(server.pid);
+    const admin = createKnex({ url: `${server.url}/mysql`, sqliteFile: '' }, { max: 1 });
+    undo.push(() => admin.destroy());
+    undo.push(async () => {
+      await admin.raw('drop database if exists ssp_bench');
+      await admin.raw('drop database if exists ssp_bench_stg');
+    });
+    await admin.raw('create database ssp_bench character set utf8mb4 collate utf8mb4_unicode_ci');
+    await admin.raw('create database ssp_bench_stg character set utf8mb4 collate utf8mb4_unicode_ci');
+    const portal = await startTarget({
+      kind: 'portal',
+      dataDir: path.join(tmp, 'mariadb'),
+      jwtSecret,
+      databaseUrl: `${server.url}/ssp_bench`,
+      stagingDatabaseUrl: `${server.url}/ssp_bench_stg`,
+    });
+    undo.push(() => portal.stop());
+    log(`${name}: portal on MariaDB at ${portal.url} (pid ${portal.pid})`);
+    const tokens = await signInSome(portal.url);
+    const meBody = await meAnswer(portal.url, tokens[0]);
+    const bare = await startTarget({ kind: 'bare', meBody });
+    undo.push(() => bare.stop());
+    await meP99(name, 'mariadb', portal, bare, tokens);
+  } finally {
+    await undoAll();
+  }
+}
+
+async function signInSome(base: string): Promise<string[]> {
+  // Staff and customer users, so /api/me reads different organisations.
+  const users = ['admin', 'account.manager', 'hengda.user', 'chengjian.admin'];
+  const tokens: string[] = [];
+  for (const u of users) tokens.push(await signIn(base, u));
+  return tokens;
+}
+
+async function meAnswer(base: string, token: string): Promise<string> {
+  const res = await call('GET', `${base}/api/me`, undefined, { authorization: `Bearer ${token}` });
+  if (res.status !== 200) throw new Error(`GET /api/me failed: ${res.status} ${res.body}`);
+  return res.body;
+}
+
+// ---- main -----------------------------------------------------------------------------------------------------
+
+async function figure(name: string, unit: string, target: string, fn: () => Promise<void>): Promise<void> {
+  if (ONLY.length && !ONLY.includes(name)) return;
+  try {
+    await fn();
+  } catch (err) {
+    log(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    emit({ name, value: null, unit, reference: null, ratio: null, target, ok: false, error: err instanceof Error ? err.message : String(err) });
+    process.exitCode = 1;
+  }
+}
+
+async function main() {
+  const cleanups: (() => Promise<void>)[] = [];
+  let cleaning: Promise<void> | null = null;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      while (cleanups.length) {
+        const c = cleanups.pop()!;
+        await c().catch((err) => log(`cleanup failed: ${String(err)}`));
+      }
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'ssp-bench-'));
+    cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
+    const jwtSecret = randomBytes(32).toString('hex');
+    // The production password hash settings, exactly as loadConfig makes them outside tests.
+    const hashSettings = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, DATA_DIR: tmp }).passwordHash;
+    log(
+      `servers: ${targetMode}; framework ${FRAMEWORK_SECONDS}s/side, /api/me ${ME_SECONDS}s/side, login ${LOGIN_SECONDS}s; pacing ${PACING}`,
+    );
+
+    // The SQLite portal and the bare server serve three figures; started once, on first use, so that a failure
+    // to start still gives each figure its line.
+    let sqliteSetup: Promise<{ portal: Target; bare: Target; tokens: string[] }> | null = null;
+    const sqlite = () =>
+      (sqliteSetup ??= (async () => {
+        const portal = await startTarget({ kind: 'portal', dataDir: path.join(tmp, 'sqlite'), jwtSecret });
+        cleanups.push(() => portal.stop());
+        log(`portal on SQLite at ${portal.url} (pid ${portal.pid})`);
+        const tokens = await signInSome(portal.url);
+        const meBody = await meAnswer(portal.url, tokens[0]);
+        const bare = await startTarget({ kind: 'bare', meBody });
+        cleanups.push(() => bare.stop());
+        log(`bare node:http server at ${bare.url} (pid ${bare.pid})`);
+        return { portal, bare, tokens };
+      })());
+
+    await figure('framework_overhead', 'req/s', 'ratio >= 0.6', async () => {
+      const { portal, bare } = await sqlite();
+      await frameworkOverhead(portal, bare);
+    });
+    await figure('me_p99_sqlite', 'ms', '<= 50 ms and 0 errors', async () => {
+      const { portal, bare, tokens } = await sqlite();
+      await meP99('me_p99_sqlite', 'sqlite', portal, bare, tokens);
+    });
+    await figure('me_p99_mariadb', 'ms', '<= 50 ms and 0 errors', () => meMariadb(tmp, jwtSecret, cleanups));
+    await figure('login_p95', 'ms', '<= 150 ms', async () => {
+      const { portal } = await sqlite();
+      await loginP95(portal, hashSettings);
+    });
+  } finally {
+    await cleanup();
+    log('done');
+  }
+}
+
+main().catch((err) => {
+  log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,274 @@
+// ERP sync administration: status per interface, runs, quarantine (retry, dismiss), outbox, reconciliation, freshness.
+import type { Knex } from 'knex';
+import { APPLY_ORDER, INBOUND_INTERFACES, OUTBOUND_KINDS, inboundTable, type InboundInterface } from '../../../../shared/erp/interfaces.js';
+import type {
+  Freshness,
+  OutboxPage,
+  OutboxQuery,
+  QuarantineItem,
+  QuarantinePage,
+  QuarantineQuery,
+  Reconciliation,
+  SyncStatus,
+} from '../../../../shared/api/erp.js';
+import { fromDbTime, toDbTime } from '../../db/knex.js';
+import { audit, type Actor } from '../../plugins/audit.js';
+import { Conflict, NotFound } from '../../errors.js';
+import { LEASE_NAME, check } from './engine.js';
+import { lift } from './extract.js';
+
+const iso = (v: unknown) => fromDbTime(v === null || v === undefined ? null : String(v));
+
+export async function syncStatus(db: Knex, staging: Knex): Promise<SyncStatus> {
+  const states = new Map((await db('sync_state').select('*')).map((r) => [r.interface as string, r]));
+  const waitingRows: Array<{ interface: string; n: number }> = await db('erp_waiting').select('interface').count({ n: '*' }).groupBy('interface');
+  const waiting = new Map(waitingRows.map((r) => [String(r.interface), Number(r.n)]));
+  const openRows: Array<{ interface: string; n: number }> = await db('erp_quarantine')
+    .select('interface')
+    .count({ n: '*' })
+    .whereIn('state', ['open', 'retrying'])
+    .groupBy('interface');
+  const open = new Map(openRows.map((r) => [String(r.interface), Number(r.n)]));
+  const now = Date.now();
+  const interfaces = [];
+  for (const iface of APPLY_ORDER) {
+    const s = states.get(iface);
+    const watermark = Number(s?.watermark ?? 0);
+    const table = inboundTable(iface);
+    const max = Number((await staging(table).max('id as m').first())?.m ?? 0);
+    const lag = await staging(table).where('id', '>', watermark).count({ n: '*' }).min({ oldest: 'received_at' }).first();
+    const oldest = lag?.oldest ? Date.parse(String(lag.oldest).replace(' ', 'T') + 'Z') : null;
+    interfaces.push({
+      interface: iface,
+      watermark,
+      lastSeq: Number(s?.last_seq ?? 0),
+      stagingMaxId: max,
+      lagRows: Number(lag?.n ?? 0),
+      lagSeconds: oldest ? Math.max(0, Math.round((now - oldest) / 1000)) : 0,
+      lastRunAt: iso(s?.last_run_at),
+      lastSuccessAt: iso(s?.last_success_at),
+      lastError: s?.last_error ?? null,
+      appliedTotal: Number(s?.applied_total ?? 0),
+      staleTotal: Number(s?.stale_total ?? 0),
+      quarantinedTotal: Number(s?.quarantined_total ?? 0),
+      waiting: waiting.get(iface) ?? 0,
+      quarantineOpen: open.get(iface) ?? 0,
+    });
+  }
+  const runs = (await db('sync_runs').orderBy('id', 'desc').limit(20)).map((r) => ({
+    id: Number(r.id),
+    trigger: r.trigger,
+    holder: r.holder,
+    startedAt: iso(r.started_at)!,
+    finishedAt: iso(r.finished_at),
+    applied: Number(r.applied),
+    stale: Number(r.stale),
+    waiting: Number(r.waiting),
+    released: Number(r.released),
+    quarantined: Number(r.quarantined),
+    delivered: Number(r.delivered),
+    acknowledged: Number(r.acknowledged),
+    error: r.error ?? null,
+  }));
+  const outbox = [];
+  for (const kind of OUTBOUND_KINDS) {
+    const c = async (q: (qb: Knex.QueryBuilder) => Knex.QueryBuilder) => Number((await q(db('outbox').where('kind', kind)).count({ n: '*' }).first())?.n ?? 0);
+    outbox.push({
+      kind,
+      undelivered: await c((q) => q.whereNull('delivered_at')),
+      awaitingAck: await c((q) => q.whereNotNull('delivered_at').where('ack_state', 'pending')),
+      accepted: await c((q) => q.where('ack_state', 'accepted')),
+      rejected: await c((q) => q.where('ack_state', 'rejected')),
+    });
+  }
+  const l = await db('sync_leases').where('name', LEASE_NAME).first();
+  return {
+    interfaces,
+    runs,
+    outbox,
+    lease: l ? { holder: l.holder, token: Number(l.token), expiresAt: iso(l.expires_at)! } : null,
+  };
+}
+
+function quarantineItem(r: Record<string, any>): QuarantineItem {
+  return {
+    id: Number(r.id),
+    interface: r.interface,
+    stagingId: Number(r.staging_id),
+    docKey: r.doc_key,
+    seq: Number(r.seq),
+    op: r.op,
+    payload: r.payload ?? null,
+    reason: r.reason,
+    message: r.message,
+    path: r.path ?? null,
+    state: r.state,
+    attempts: Number(r.attempts),
+    createdAt: iso(r.created_at)!,
+    resolvedAt: iso(r.resolved_at),
+    resolvedBy: r.resolved_by ?? null,
+    dismissReason: r.dismiss_reason ?? null,
+  };
+}
+
+export async function listQuarantine(db: Knex, q: QuarantineQuery): Promise<QuarantinePage> {
+  const page = q.page ?? 1;
+  const pageSize = q.pageSize ?? 20;
+  const base = db('erp_quarantine').modify((qb) => {
+    if (q.interface) qb.where('interface', q.interface);
+    if (q.state) qb.where('state', q.state);
+    if (q.reason) qb.where('reason', q.reason);
+    if (q.docKey) qb.where('doc_key', q.docKey);
+  });
+  const total = Number((await base.clone().count({ n: '*' }).first())?.n ?? 0);
+  const rows = await base.clone().orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize);
+  return { items: rows.map(quarantineItem), total, page, pageSize };
+}
+
+export async function getQuarantine(db: Knex, id: number): Promise<QuarantineItem> {
+  const r = await db('erp_quarantine').where('id', id).first();
+  if (!r) throw new NotFound('erp.quarantine_not_found', `No quarantined row ${id}`);
+  return quarantineItem(r);
+}
+
+/** Marks a quarantined row for retry; the next sync run (started by the caller) checks it again under the lease. */
+export async function requestRetry(trx: Knex.Transaction, actor: Actor, id: number): Promise<void> {
+  const r = await trx('erp_quarantine').where('id', id).first();
+  if (!r) throw new NotFound('erp.quarantine_not_found', `No quarantined row ${id}`);
+  if (r.state !== 'open') throw new Conflict('erp.quarantine_not_open', `Row ${id} is ${r.state}, only open rows can be retried`, { state: r.state });
+  await trx('erp_quarantine').where({ id, state: 'open' }).update({ state: 'retrying', resolved_by: actor.username });
+  await audit(trx, actor, { action: 'erp.quarantine_retry', entity: 'erp_quarantine', entityId: id, details: { interface: r.interface, docKey: r.doc_key, reason: r.reason } });
+}
+
+export async function dismiss(trx: Knex.Transaction, actor: Actor, id: number, reason: string): Promise<void> {
+  const r = await trx('erp_quarantine').where('id', id).first();
+  if (!r) throw new NotFound('erp.quarantine_not_found', `No quarantined row ${id}`);
+  if (r.state !== 'open') throw new Conflict('erp.quarantine_not_open', `Row ${id} is ${r.state}, only open rows can be dismissed`, { state: r.state });
+  await trx('erp_quarantine')
+    .where({ id, state: 'open' })
+    .update({ state: 'dismissed', dismiss_reason: reason, resolved_at: toDbTime(new Date()), resolved_by: actor.username });
+  await audit(trx, actor, { action: 'erp.quarantine_dismiss', entity: 'erp_quarantine', entityId: id, details: { interface: r.interface, docKey: r.doc_key, reason } });
+}
+
+export async function listOutbox(db: Knex, q: OutboxQuery): Promise<OutboxPage> {
+  const page = q.page ?? 1;
+  const pageSize = q.pageSize ?? 20;
+  const base = db('outbox').modify((qb) => {
+    if (q.kind) qb.where('kind', q.kind);
+    if (q.state === 'undelivered') qb.whereNull('delivered_at');
+    else if (q.state === 'pending') qb.whereNotNull('delivered_at').where('ack_state', 'pending');
+    else if (q.state) qb.where('ack_state', q.state);
+  });
+  const total = Number((await base.clone().count({ n: '*' }).first())?.n ?? 0);
+  const rows = await base.clone().orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize);
+  return {
+    items: rows.map((r: Record<string, any>) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      docKey: r.doc_key,
+      createdAt: iso(r.created_at)!,
+      deliveredAt: iso(r.delivered_at),
+      attempts: Number(r.attempts),
+      lastError: r.last_error ?? null,
+      ackState: r.ack_state,
+      erpDocNo: r.erp_doc_no ?? null,
+      rejectReason: r.reject_reason ?? null,
+      ackedAt: iso(r.acked_at),
+    })),
+    total,
+    page,
+    pageSize,
+  };
+}
+
+/** "Data as of": the start of the last run that caught up with every interface asked about (the oldest of them). */
+export async function freshness(db: Knex, interfaces: string[]): Promise<Freshness> {
+  const wanted = interfaces.filter((i): i is InboundInterface => (INBOUND_INTERFACES as readonly string[]).includes(i));
+  const rows = wanted.length ? await db('sync_state').whereIn('interface', wanted) : [];
+  const by = new Map(rows.map((r) => [r.interface as string, iso(r.last_success_at)]));
+  const list = wanted.map((i) => ({ interface: i, asOf: by.get(i) ?? null }));
+  const asOf = list.length && list.every((l) => l.asOf) ? list.map((l) => l.asOf!).sort()[0]! : null;
+  return { asOf, interfaces: list };
+}
+
+interface Tot {
+  count: number;
+  weightKg: number;
+  amountFen: number;
+}
+const add = (m: Map<string, Tot>, k: string, w: number | null, a: number | null) => {
+  const t = m.get(k) ?? { count: 0, weightKg: 0, amountFen: 0 };
+  t.count++;
+  t.weightKg += w ?? 0;
+  t.amountFen += a ?? 0;
+  m.set(k, t);
+};
+
+/** Control groups beyond the day: shipped tonnage per contract, invoiced amount per customer (the issue's examples). */
+function groupsOf(iface: InboundInterface, l: { doc_date: string | null; contract_no: string | null; customer_code: string | null }): string[] {
+  const g = [`day:${l.doc_date ?? 'none'}`];
+  if (iface === 'delivery_note' && l.contract_no) g.push(`contract:${l.contract_no}`);
+  if (iface === 'invoice' && l.customer_code) g.push(`customer:${l.customer_code}`);
+  return g;
+}
+
+/**
+ * Recomputes, from the staging rows up to each watermark, what the portal should hold (the latest valid version
+ * of each document, deletes removing it, rows waiting or in quarantine left out) and compares counts and
+ * control totals per interface and per day with what the portal does hold.
+ */
+export async function reconcile(db: Knex, staging: Knex, range: { from?: string; to?: string }): Promise<Reconciliation> {
+  const lines: Reconciliation['lines'] = [];
+  const inRange = (g: string) => {
+    const d = g.startsWith('day:') ? g.slice(4) : null;
+    if (!d) return true;
+    return (!range.from || d >= range.from) && (!range.to || d <= range.to);
+  };
+  for (const iface of APPLY_ORDER) {
+    const state = await db('sync_state').where('interface', iface).first();
+    const watermark = Number(state?.watermark ?? 0);
+    const excluded = new Set<number>([
+      ...(await db('erp_waiting').where('interface', iface).pluck('staging_id')).map(Number),
+      ...(await db('erp_quarantine').where('interface', iface).whereNot('state', 'resolved').pluck('staging_id')).map(Number),
+    ]);
+    const latest = new Map<string, { seq: number; op: string; payload: string | null }>();
+    let lastId = 0;
+    for (;;) {
+      const rows = await staging(inboundTable(iface)).select('id', 'doc_key', 'seq', 'op', 'payload').where('id', '>', lastId).andWhere('id', '<=', watermark).orderBy('id').limit(5000);
+      if (!rows.length) break;
+      for (const r of rows) {
+        lastId = Number(r.id);
+        if (excluded.has(lastId)) continue;
+        const row = { id: lastId, doc_key: String(r.doc_key), seq: Number(r.seq), op: String(r.op), payload: r.payload === null ? null : String(r.payload) };
+        if (!check(iface, row).ok) continue;
+        const have = latest.get(row.doc_key);
+        if (!have || row.seq > have.seq) latest.set(row.doc_key, row);
+      }
+    }
+    const expected = new Map<string, Tot>();
+    for (const v of latest.values()) {
+      if (v.op !== 'upsert') continue;
+      const l = lift(iface, JSON.parse(v.payload!));
+      for (const g of groupsOf(iface, l)) add(expected, g, l.weight_kg, l.amount_fen);
+    }
+    const actual = new Map<string, Tot>();
+    const held = await db('erp_records').select('doc_date', 'contract_no', 'customer_code', 'weight_kg', 'amount_fen').where({ interface: iface, deleted: false });
+    for (const r of held as Array<Record<string, any>>) {
+      for (const g of groupsOf(iface, r as never)) add(actual, g, r.weight_kg === null ? null : Number(r.weight_kg), r.amount_fen === null ? null : Number(r.amount_fen));
+    }
+    const zero = { count: 0, weightKg: 0, amountFen: 0 };
+    for (const g of [...new Set([...expected.keys(), ...actual.keys()])].sort()) {
+      if (!inRange(g)) continue;
+      const s = expected.get(g) ?? zero;
+      const p = actual.get(g) ?? zero;
+      lines.push({
+        interface: iface,
+        group: g.startsWith('day:') ? g.slice(4) : g,
+        staging: s,
+        portal: p,
+        matches: s.count === p.count && s.weightKg === p.weightKg && s.amountFen === p.amountFen,
+      });
+    }
+  }
+  return { checkedAt: new Date().toISOString(), differences: lines.filter((l) => !l.matches).length, lines };
+}
