@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
 COPY shared ./shared
 COPY migrations ./migrations
+COPY scripts/erp ./scripts/erp
 COPY web ./web
 RUN npm run build
 

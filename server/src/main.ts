@@ -3,10 +3,33 @@ import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { DEMO_PASSWORD, demoSignIns, loadDemoData } from './demo.js';
 
+/**
+ * A fresh demo machine has an empty staging store: play the mill's ERP once (the simulator's default world,
+ * whose first customers are the demo customers) and sync it, so the portal shows data from the first page.
+ * Loaded lazily: production builds never run it unless ERP_SIMULATE_ON_START=true.
+ */
+async function simulateErpOnce(app: Awaited<ReturnType<typeof buildApp>>): Promise<number> {
+  const { simulateOnce } = await import('../../scripts/erp/world.js');
+  const written = await simulateOnce(app.staging);
+  if (written > 0) {
+    const started = Date.now();
+    let applied = 0;
+    for (let i = 0; i < 100; i++) {
+      const run = await app.erpSync.runNow('script', 5000);
+      if (run.status !== 'done') break;
+      applied += run.applied + run.released;
+      if (run.applied + run.released + run.stale + run.quarantined + run.waiting === 0) break;
+    }
+    app.log.info({ written, applied, ms: Date.now() - started }, 'ERP simulator: demo world written to staging and synced');
+  }
+  return written;
+}
+
 async function main() {
   const config = loadConfigOrExit();
   const app = await buildApp({ config, migrate: true, startJobs: true });
   const loaded = config.demoData ? await loadDemoData(app.db, config) : false;
+  const simulated = config.sync.simulateOnStart ? await simulateErpOnce(app) : 0;
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -44,6 +67,7 @@ async function main() {
     lines.push(`  Demo sign-ins${loaded ? ' (just loaded)' : ''}, password for all: ${DEMO_PASSWORD}`);
     lines.push(...demoSignIns().map((l) => '    ' + l));
   }
+  if (simulated) lines.push(`  ERP simulator: ${simulated} staging rows written and synced (npm run erp:simulate -- --follow keeps the ERP playing)`);
   console.log(lines.join('\n') + '\n');
 }
 
