@@ -4,22 +4,31 @@
 //   me_p99_sqlite       p99 of authenticated GET /api/me at a fixed 500 req/s on SQLite vs the bare server at that rate
 //   me_p99_mariadb      the same on MariaDB (a throwaway mariadbd, see scripts/lib/mariadb.mjs)
 //   login_p95           p95 of POST /api/auth/login at a fixed 20 sign-ins/s vs the time of one argon2id hash
+//   sync_apply_mariadb  staging rows synced per second for 100,000 mixed simulator rows vs 1,000-row multi-row
+//                       upserts of the same rows into a bare table (INSERT ... ON DUPLICATE KEY UPDATE)
+//   sync_lag_p95_mariadb  p95 from a staging write to the change answering through the API under the default
+//                       schedule vs the same with the sync started on demand right after the write
 //
 // Environment: BENCH_SECONDS (framework_overhead, default 10 per side), BENCH_ME_SECONDS (default 60 per side),
 // BENCH_LOGIN_SECONDS (default 20), BENCH_PACING=staggered|autocannon (see load.ts), BENCH_ME_STREAMS (default 100),
-// BENCH_INPROCESS=1 (serve from the bench process instead of child processes), BENCH_ONLY=name,... (some figures).
+// BENCH_INPROCESS=1 (serve from the bench process instead of child processes), BENCH_ONLY=name,... (some figures),
+// BENCH_SYNC_ROWS (default 100000), BENCH_LAG_SAMPLES (default 60).
 // Progress goes to stderr.
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../server/src/config.js';
 import { createKnex } from '../../server/src/db/knex.js';
+import { migrateLatest } from '../../server/src/db/migrate.js';
 import { DEMO_ORGS, DEMO_PASSWORD } from '../../server/src/demo.js';
 import { hashPassword } from '../../server/src/modules/auth/passwords.js';
 import { closedLoop, fixedRate, median, merge, percentile, type LoadResult, type Pacing, type RequestSpec } from './load.js';
 import { otherCpu } from './noise.js';
+import { BARE_TABLE, lagSample, loadStaging, mix, mixedRows, type timeSync } from './sync.js';
 import { ECHO_PATH, startTarget as startTargetProcess, targetMode, type Target, type TargetSpec } from './targets.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------
@@ -43,6 +52,11 @@ const ME_RATE = 500;
 const LOGIN_RATE = 20;
 const LOGIN_STREAMS = 20;
 const HASH_SAMPLES = 20;
+const SYNC_ROWS = Number(process.env.BENCH_SYNC_ROWS || 100_000);
+const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES || 60);
+for (const [k, v] of [['BENCH_SYNC_ROWS', SYNC_ROWS], ['BENCH_LAG_SAMPLES', LAG_SAMPLES]] as const) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
+}
 
 const warmup = (s: number) => Math.min(5, Math.max(1, s / 10));
 /** BENCH_ONLY=name,name runs only those figures */
@@ -297,15 +311,21 @@ async function loginP95(portal: Target, hashSettings: { memoryKiB: number; timeC
 
 interface MariadbLib {
   findMariadbd(): string | null;
-  startMariadb(o: { log?: (m: string) => void }): Promise<{ url: string; port: number; dir: string; pid: number; stop(): Promise<void> }>;
+  startMariadb(o: { log?: (m: string) => void; bufferPoolMb?: number }): Promise<{ url: string; port: number; dir: string; pid: number; stop(): Promise<void> }>;
 }
 
-async function meMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
-  const name = 'me_p99_mariadb';
+/** A throwaway MariaDB server with a portal and a staging database for one figure, undone when it ends. */
+async function withMariadb(
+  name: string,
+  unit: string,
+  target: string,
+  cleanups: (() => Promise<void>)[],
+  fn: (m: { url: string; portalUrl: string; stagingUrl: string; undo: (() => Promise<void>)[] }) => Promise<void>,
+): Promise<void> {
   const lib = (await import(new URL('../lib/mariadb.mjs', import.meta.url).href)) as MariadbLib;
   if (!lib.findMariadbd()) {
     log(`${name}: skipped, mariadbd not found`);
-    emit({ name, value: null, unit: 'ms', reference: null, ratio: null, target: '<= 50 ms and 0 errors', ok: false, skipped: 'mariadbd not found' });
+    emit({ name, value: null, unit, reference: null, ratio: null, target, ok: false, skipped: 'mariadbd not found' });
     return;
   }
   log(`${name}: starting MariaDB`);
@@ -319,7 +339,8 @@ async function meMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promis
   };
   cleanups.push(undoAll);
   try {
-    const server = await lib.startMariadb({ log });
+    // A production-sized buffer pool: the sync figures hold 100,000 documents in staging, portal and reference tables.
+    const server = await lib.startMariadb({ log, bufferPoolMb: 2048 });
     undo.push(() => server.stop());
     ownPids.add(server.pid);
     const admin = createKnex({ url: `${server.url}/mysql`, sqliteFile: '' }, { max: 1 });
@@ -330,13 +351,16 @@ async function meMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promis
     });
     await admin.raw('create database ssp_bench character set utf8mb4 collate utf8mb4_unicode_ci');
     await admin.raw('create database ssp_bench_stg character set utf8mb4 collate utf8mb4_unicode_ci');
-    const portal = await startTarget({
-      kind: 'portal',
-      dataDir: path.join(tmp, 'mariadb'),
-      jwtSecret,
-      databaseUrl: `${server.url}/ssp_bench`,
-      stagingDatabaseUrl: `${server.url}/ssp_bench_stg`,
-    });
+    await fn({ url: server.url, portalUrl: `${server.url}/ssp_bench`, stagingUrl: `${server.url}/ssp_bench_stg`, undo });
+  } finally {
+    await undoAll();
+  }
+}
+
+async function meMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+  const name = 'me_p99_mariadb';
+  await withMariadb(name, 'ms', '<= 50 ms and 0 errors', cleanups, async ({ portalUrl, stagingUrl, undo }) => {
+    const portal = await startTarget({ kind: 'portal', dataDir: path.join(tmp, 'mariadb'), jwtSecret, databaseUrl: portalUrl, stagingDatabaseUrl: stagingUrl });
     undo.push(() => portal.stop());
     log(`${name}: portal on MariaDB at ${portal.url} (pid ${portal.pid})`);
     const tokens = await signInSome(portal.url);
@@ -344,9 +368,137 @@ async function meMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promis
     const bare = await startTarget({ kind: 'bare', meBody });
     undo.push(() => bare.stop());
     await meP99(name, 'mariadb', portal, bare, tokens);
-  } finally {
-    await undoAll();
-  }
+  });
+}
+
+// ---- ERP sync ---------------------------------------------------------------------------------------------------
+
+const SYNC_TARGET = 'ratio >= 0.4 and >= 8000 rows/s';
+
+/** Runs one timed sync workload in a child process (sync-child.ts) and returns what it reports. */
+function syncChild<T>(job: Record<string, unknown>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'sync-child.ts'), [JSON.stringify(job)], {
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    if (child.pid) ownPids.add(child.pid);
+    let answer: { result?: T; error?: string } | null = null;
+    child.once('message', (m: { result?: T; error?: string }) => (answer = m));
+    child.once('exit', (code) => {
+      if (answer?.result) resolve(answer.result);
+      else reject(new Error(answer?.error ?? `sync child exited with code ${code}`));
+    });
+  });
+}
+
+async function syncApplyMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+  const name = 'sync_apply_mariadb';
+  await withMariadb(name, 'rows/s', SYNC_TARGET, cleanups, async ({ portalUrl, stagingUrl, undo }) => {
+    const db = createKnex({ url: portalUrl, sqliteFile: '' }, { max: 1 });
+    const staging = createKnex({ url: stagingUrl, sqliteFile: '' }, { max: 1 });
+    undo.push(() => db.destroy());
+    undo.push(() => staging.destroy());
+    await migrateLatest(db, 'portal');
+    await migrateLatest(staging, 'staging');
+
+    log(`${name}: generating ${SYNC_ROWS} mixed rows with the ERP simulator and writing them into staging`);
+    const rowCount = await (async () => {
+      const rows = mixedRows(SYNC_ROWS);
+      await loadStaging(staging, rows);
+      return { total: rows.length, mix: mix(rows) };
+    })();
+    const job = { portalUrl, stagingUrl, jwtSecret, dataDir: tmp };
+    // Reference, sync, reference (each in a fresh process): a drift in machine load hits both alike.
+    const others = noise();
+    log(`${name}: reference, 1,000-row multi-row upserts into a bare table`);
+    const ref1 = await syncChild<{ ms: number; statements: number }>({ ...job, mode: 'bare' });
+    log(`${name}: syncing`);
+    const run = await syncChild<Awaited<ReturnType<typeof timeSync>> & { batchSize: number }>({ ...job, mode: 'sync' });
+    log(`${name}: reference again`);
+    const ref2 = await syncChild<{ ms: number; statements: number }>({ ...job, mode: 'bare' });
+    const otherCores = others();
+    await db.schema.dropTableIfExists(BARE_TABLE);
+
+    const value = (run.consumed * 1000) / run.ms;
+    const reference = (rowCount.total * 2000) / (ref1.ms + ref2.ms);
+    const ratio = value / reference;
+    emit({
+      name,
+      value: round(value, 0),
+      unit: 'rows/s',
+      reference: round(reference, 0),
+      ratio: round(ratio, 3),
+      target: SYNC_TARGET,
+      ok: ratio >= 0.4 && value >= 8000 && run.consumed === rowCount.total && run.quarantined === 0,
+      detail: {
+        rows: rowCount.total,
+        mix: rowCount.mix,
+        sync: { ...run, ms: round(run.ms, 0) },
+        reference_is: 'INSERT ... ON DUPLICATE KEY UPDATE of the same rows, 1,000 per statement, into (interface, doc_key, seq, payload)',
+        reference_runs_ms: [round(ref1.ms, 0), round(ref2.ms, 0)],
+        mariadb_buffer_pool_mb: 2048,
+        other_processes_cpu_cores: otherCores,
+      },
+    });
+  });
+}
+
+async function syncLagMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+  const name = 'sync_lag_p95_mariadb';
+  await withMariadb(name, 'ms', '<= 5000 ms', cleanups, async ({ portalUrl, stagingUrl, undo }) => {
+    // The portal as `npm start` runs it on MariaDB: the ERP sync on its default schedule.
+    const portal = await startTarget({ kind: 'portal', dataDir: path.join(tmp, 'lag'), jwtSecret, databaseUrl: portalUrl, stagingDatabaseUrl: stagingUrl, jobs: true });
+    undo.push(() => portal.stop());
+    const schedule = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, DATA_DIR: tmp }).sync.schedule;
+    log(`${name}: portal with the sync scheduled at "${schedule}" on ${portal.url} (pid ${portal.pid})`);
+    const staging = createKnex({ url: stagingUrl, sqliteFile: '' }, { max: 2 });
+    undo.push(() => staging.destroy());
+    const token = await signIn(portal.url, 'admin');
+    const auth = { authorization: `Bearer ${token}` };
+    const read = (code: string) => call('GET', `${portal.url}/api/erp/records/customer/${code}`, undefined, auth);
+    const runNow = async () => {
+      const res = await call('POST', `${portal.url}/api/erp/sync`, undefined, auth);
+      if (res.status !== 200) throw new Error(`POST /api/erp/sync: ${res.status} ${res.body}`);
+    };
+
+    // Writes land at random moments relative to the schedule (uniform jitter over two periods).
+    const jitter = () => new Promise((r) => setTimeout(r, Math.random() * 4000));
+    const lags: number[] = [];
+    const refs: number[] = [];
+    const others = noise();
+    let seq = 0;
+    for (let i = 0; i < LAG_SAMPLES; i++) {
+      const code = `LAG${String(i % 20).padStart(3, '0')}`;
+      await jitter();
+      lags.push(await lagSample(staging, code, ++seq, read, 30_000));
+      // Reference: the same change, with the sync started on demand right after the write (no schedule wait).
+      if (i % 2 === 0) refs.push(await lagSample(staging, code, ++seq, read, 30_000, runNow));
+      if ((i + 1) % 10 === 0) log(`${name}: ${i + 1}/${LAG_SAMPLES} samples, p95 so far ${round(percentile(lags, 95), 0)} ms`);
+    }
+    const otherCores = others();
+    const value = percentile(lags, 95);
+    const reference = percentile(refs, 95);
+    emit({
+      name,
+      value: round(value, 0),
+      unit: 'ms',
+      reference: round(reference, 0),
+      ratio: round(value / reference, 3),
+      target: '<= 5000 ms',
+      ok: value <= 5000,
+      detail: {
+        samples: lags.length,
+        schedule,
+        change: 'a customer master upsert written into staging, polled every 25 ms via GET /api/erp/records/customer/:code until the new name answers',
+        reference_is: 'p95 of the same change with POST /api/erp/sync called right after the write',
+        p50_ms: round(percentile(lags, 50), 0),
+        max_ms: round(Math.max(...lags), 0),
+        reference_p50_ms: round(percentile(refs, 50), 0),
+        other_processes_cpu_cores: otherCores,
+      },
+    });
+  });
 }
 
 async function signInSome(base: string): Promise<string[]> {
@@ -432,6 +584,8 @@ async function main() {
       const { portal } = await sqlite();
       await loginP95(portal, hashSettings);
     });
+    await figure('sync_apply_mariadb', 'rows/s', SYNC_TARGET, () => syncApplyMariadb(tmp, jwtSecret, cleanups));
+    await figure('sync_lag_p95_mariadb', 'ms', '<= 5000 ms', () => syncLagMariadb(tmp, jwtSecret, cleanups));
   } finally {
     await cleanup();
     log('done');

@@ -15,6 +15,8 @@ export type TargetSpec =
       /** mysql:// URLs with a database name; both undefined for SQLite files under dataDir */
       databaseUrl?: string;
       stagingDatabaseUrl?: string;
+      /** run the scheduled jobs (the ERP sync on its default schedule) as `npm start` does */
+      jobs?: boolean;
     }
   | {
       kind: 'bare';
@@ -118,7 +120,7 @@ export async function startPortalLocal(spec: Extract<TargetSpec, { kind: 'portal
     },
     { login: BENCH_LOGIN_LIMITS },
   );
-  const app = await buildApp({ config, migrate: true });
+  const app = await buildApp({ config, migrate: true, startJobs: spec.jobs ?? false });
   app.withTypeProvider<import('@fastify/type-provider-typebox').TypeBoxTypeProvider>().get(
     ECHO_PATH,
     {

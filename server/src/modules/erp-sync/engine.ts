@@ -74,6 +74,9 @@ export interface RunResult {
 export const payloadHash = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const CHUNK = 400;
+/** Rows per multi-row insert of records on MySQL/MariaDB; SQLite compiles multi-row inserts to a compound SELECT, limited to 500 terms. */
+const RECORD_CHUNK = 1000;
+const recordChunk = (db: Knex | Knex.Transaction) => (String(db.client.config.client).includes('sqlite') ? CHUNK : RECORD_CHUNK);
 async function chunked<T>(items: T[], size: number, fn: (part: T[]) => Promise<unknown>) {
   for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
 }
@@ -133,26 +136,52 @@ async function currentVersions(db: Knex | Knex.Transaction, iface: string, keys:
   return map;
 }
 
-async function existingParents(db: Knex | Knex.Transaction, refs: Array<{ iface: string; key: string }>): Promise<Set<string>> {
+/**
+ * The parents among refs present in the portal (not deleted). `known` caches parents found present: valid while
+ * one interface is synced, because parents belong to earlier interfaces, which nothing changes meanwhile (the
+ * lease keeps other syncs out).
+ */
+async function existingParents(db: Knex | Knex.Transaction, refs: Array<{ iface: string; key: string }>, known?: Set<string>): Promise<Set<string>> {
   const found = new Set<string>();
   const byIface = new Map<string, Set<string>>();
   for (const r of refs) {
+    const id = `${r.iface}\u0000${r.key}`;
+    if (known?.has(id)) {
+      found.add(id);
+      continue;
+    }
     if (!byIface.has(r.iface)) byIface.set(r.iface, new Set());
     byIface.get(r.iface)!.add(r.key);
   }
-  for (const [iface, keys] of byIface) {
-    await chunked([...keys], CHUNK, async (part) => {
-      const rows = await db('erp_records').select('doc_key').where({ interface: iface, deleted: false }).whereIn('doc_key', part);
-      for (const r of rows) found.add(`${iface}\u0000${r.doc_key}`);
-    });
-  }
+  await Promise.all(
+    [...byIface].map(([iface, keys]) =>
+      chunked([...keys], CHUNK, async (part) => {
+        const rows = await db('erp_records').select('doc_key').where({ interface: iface, deleted: false }).whereIn('doc_key', part);
+        for (const r of rows) {
+          found.add(`${iface}\u0000${r.doc_key}`);
+          known?.add(`${iface}\u0000${r.doc_key}`);
+        }
+      }),
+    ),
+  );
   return found;
 }
 
-/** Decides what happens to each row, in order, against the current versions and the parents present. */
-async function decide(db: Knex | Knex.Transaction, iface: InboundInterface, rows: SourceRow[], now: string): Promise<Decision[]> {
+/**
+ * Decides what happens to each row, in order, against the current versions and the parents present.
+ * `pending` holds the versions applied by a batch of the same interface whose transaction may not have
+ * committed yet (the sync decides the next batch while the previous one is written). Parents always belong
+ * to interfaces earlier in APPLY_ORDER, which are committed before this interface starts.
+ */
+async function decide(
+  db: Knex | Knex.Transaction,
+  iface: InboundInterface,
+  rows: SourceRow[],
+  now: string,
+  pending?: ReadonlyMap<string, number>,
+  knownParents?: Set<string>,
+): Promise<Decision[]> {
   const checked = rows.map((row) => ({ row, c: check(iface, row) }));
-  const current = await currentVersions(db, iface, rows.map((r) => r.doc_key));
   const refs: Array<{ iface: string; key: string; path: string }> = [];
   const parentsByRow = new Map<SourceRow, Array<{ iface: string; key: string; path: string }>>();
   for (const { row, c } of checked) {
@@ -162,7 +191,11 @@ async function decide(db: Knex | Knex.Transaction, iface: InboundInterface, rows
       refs.push(...ps);
     }
   }
-  const present = refs.length ? await existingParents(db, refs) : new Set<string>();
+  const [current, present] = await Promise.all([
+    currentVersions(db, iface, rows.map((r) => r.doc_key)),
+    refs.length ? existingParents(db, refs, knownParents) : Promise.resolve(new Set<string>()),
+  ]);
+  if (pending) for (const [key, seq] of pending) if ((current.get(key) ?? -Infinity) < seq) current.set(key, seq);
   const decisions: Decision[] = [];
   for (const { row, c } of checked) {
     if (!c.ok) {
@@ -190,7 +223,7 @@ async function writeRecords(trx: Knex.Transaction, decisions: Decision[]) {
   const last = new Map<string, RecordRow>();
   for (const d of decisions) if (d.kind === 'apply') last.set(d.record.doc_key, d.record);
   const records = [...last.values()];
-  await chunked(records, CHUNK, (part) => trx('erp_records').insert(part).onConflict(['interface', 'doc_key']).merge());
+  await chunked(records, recordChunk(trx), (part) => trx('erp_records').insert(part).onConflict(['interface', 'doc_key']).merge());
 }
 
 async function writeQuarantine(trx: Knex.Transaction, iface: string, decisions: Decision[], now: string) {
@@ -252,6 +285,13 @@ async function markStaging(staging: Knex, iface: InboundInterface, decisions: De
     groups.get(k)!.ids.push(d.row.id);
   }
   for (const g of groups.values()) {
+    const first = g.ids[0]!;
+    const last = g.ids[g.ids.length - 1]!;
+    // The usual batch is one contiguous run of applied ids: one range update instead of a long id list.
+    if (last - first + 1 === g.ids.length) {
+      await staging(inboundTable(iface)).whereBetween('id', [first, last]).update({ state: g.state, state_at: now, state_detail: g.detail });
+      continue;
+    }
     await chunked(g.ids, CHUNK, (part) =>
       staging(inboundTable(iface)).whereIn('id', part).update({ state: g.state, state_at: now, state_detail: g.detail }),
     );
@@ -286,49 +326,85 @@ async function ensureState(db: Knex) {
   if (missing.length) await db('sync_state').insert(missing).onConflict('interface').ignore();
 }
 
-/** Applies one interface until it has caught up with what was in staging when the run started. */
+/**
+ * Applies one interface until it has caught up with what was in staging when the run started.
+ * Pipelined: while batch N's transaction is written, batch N+1 is read from staging and decided (against the
+ * committed data plus N's versions), and N-1's staging states are marked. Every batch still commits its data
+ * and its watermark together, strictly in order; a failure stops the interface before the next commit.
+ */
 async function syncInterface(deps: SyncDeps, lease: Lease, iface: InboundInterface, startedAt: string): Promise<InterfaceCounts> {
   const total: InterfaceCounts = { applied: 0, stale: 0, waiting: 0, quarantined: 0, released: 0 };
   // Rows arriving during the run wait for the next run, so a busy ERP cannot keep one run going forever.
   const maxAtStart = Number((await deps.staging(inboundTable(iface)).max('id as m').first())?.m ?? 0);
-  for (;;) {
-    const state = await deps.db('sync_state').where('interface', iface).first();
-    const watermark = Number(state?.watermark ?? 0);
-    const { rows, upTo } = watermark >= maxAtStart ? { rows: [], upTo: watermark } : await nextRows(deps, iface, watermark);
-    const now = toDbTime(new Date());
-    if (!rows.length) {
-      // Caught up: everything received before the run started is in the portal ("data as of" the start).
-      const caughtUp = watermark >= maxAtStart;
-      await deps.db.transaction(async (trx) => {
-        await fence(trx, lease, deps.config.sync.leaseSeconds);
-        await trx('sync_state')
-          .where('interface', iface)
-          .update(caughtUp ? { last_run_at: now, last_success_at: startedAt, last_error: null } : { last_run_at: now });
-      });
-      return total;
-    }
-    const decisions = await decide(deps.db, iface, rows, now);
-    const c = countsOf(decisions);
-    await deps.db.transaction(async (trx) => {
-      await fence(trx, lease, deps.config.sync.leaseSeconds);
-      await writeRecords(trx, decisions);
-      await writeQuarantine(trx, iface, decisions, now);
-      await writeWaiting(trx, iface, decisions, now);
-      // The watermark moves in the same transaction as the data, and only if nobody moved it meanwhile.
-      const moved = await trx('sync_state')
-        .where({ interface: iface, watermark })
-        .update({
-          watermark: upTo,
-          last_seq: Math.max(Number(state?.last_seq ?? 0), ...rows.map((r) => (Number.isSafeInteger(r.seq) ? r.seq : 0))),
-          last_run_at: now,
-          applied_total: trx.raw('applied_total + ?', [c.applied]),
-          stale_total: trx.raw('stale_total + ?', [c.stale]),
-          quarantined_total: trx.raw('quarantined_total + ?', [c.quarantined]),
+  const state = await deps.db('sync_state').where('interface', iface).first();
+  let watermark = Number(state?.watermark ?? 0);
+  let lastSeq = Number(state?.last_seq ?? 0);
+  const read = (from: number) => (from >= maxAtStart ? Promise.resolve({ rows: [] as SourceRow[], upTo: from }) : nextRows(deps, iface, from));
+
+  // A read that fails while the previous batch is being written is reported when it is awaited, not as an
+  // unhandled rejection in between.
+  const quiet = <T,>(p: Promise<T>) => (p.catch(() => undefined), p);
+  let next = quiet(read(watermark));
+  let writing: Promise<void> = Promise.resolve();
+  let pending: Map<string, number> | undefined;
+  const knownParents = new Set<string>();
+  // Staging states are informational (the watermark is the truth): marked after the commit, one batch at a time.
+  let marking: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      const { rows, upTo } = await next;
+      if (!rows.length) {
+        await writing;
+        // Caught up: everything received before the run started is in the portal ("data as of" the start).
+        const caughtUp = watermark >= maxAtStart;
+        const now = toDbTime(new Date());
+        await deps.db.transaction(async (trx) => {
+          await fence(trx, lease, deps.config.sync.leaseSeconds);
+          await trx('sync_state')
+            .where('interface', iface)
+            .update(caughtUp ? { last_run_at: now, last_success_at: startedAt, last_error: null } : { last_run_at: now });
         });
-      if (moved !== 1) throw new Error(`watermark of ${iface} moved under the sync (expected ${watermark})`);
-    });
-    await markStaging(deps.staging, iface, decisions, now).catch(() => undefined);
-    for (const k of Object.keys(total) as Array<keyof InterfaceCounts>) total[k] += c[k];
+        return total;
+      }
+      next = quiet(read(upTo));
+      const now = toDbTime(new Date());
+      const decisions = await decide(deps.db, iface, rows, now, pending, knownParents);
+      await writing;
+      const c = countsOf(decisions);
+      const from = watermark;
+      watermark = upTo;
+      lastSeq = Math.max(lastSeq, ...rows.map((r) => (Number.isSafeInteger(r.seq) ? r.seq : 0)));
+      const seqTo = lastSeq;
+      pending = new Map();
+      for (const d of decisions) if (d.kind === 'apply') pending.set(d.record.doc_key, d.record.seq);
+      writing = deps.db.transaction(async (trx) => {
+        await fence(trx, lease, deps.config.sync.leaseSeconds);
+        await writeRecords(trx, decisions);
+        await writeQuarantine(trx, iface, decisions, now);
+        await writeWaiting(trx, iface, decisions, now);
+        // The watermark moves in the same transaction as the data, and only if nobody moved it meanwhile.
+        const moved = await trx('sync_state')
+          .where({ interface: iface, watermark: from })
+          .update({
+            watermark: upTo,
+            last_seq: seqTo,
+            last_run_at: now,
+            applied_total: trx.raw('applied_total + ?', [c.applied]),
+            stale_total: trx.raw('stale_total + ?', [c.stale]),
+            quarantined_total: trx.raw('quarantined_total + ?', [c.quarantined]),
+          });
+        if (moved !== 1) throw new Error(`watermark of ${iface} moved under the sync (expected ${from})`);
+      });
+      const committed = writing;
+      marking = Promise.all([marking, committed]).then(
+        () => markStaging(deps.staging, iface, decisions, now).catch(() => undefined),
+        () => undefined,
+      );
+      for (const k of Object.keys(total) as Array<keyof InterfaceCounts>) total[k] += c[k];
+    }
+  } finally {
+    // Never leave a transaction or a read running behind the caller's back.
+    await Promise.allSettled([writing, next, marking]);
   }
 }
 
