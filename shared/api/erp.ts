@@ -109,7 +109,11 @@ export const QuarantineQuery = Type.Object(
 );
 export type QuarantineQuery = Static<typeof QuarantineQuery>;
 
-export const DismissBody = Type.Object({ reason: Type.String({ minLength: 2, maxLength: 500 }) }, { additionalProperties: false });
+// At least two characters that are not blank: a reason of spaces is no reason.
+export const DismissBody = Type.Object(
+  { reason: Type.String({ minLength: 2, maxLength: 500, pattern: '\\S[\\s\\S]*\\S' }) },
+  { additionalProperties: false },
+);
 export type DismissBody = Static<typeof DismissBody>;
 
 export const OutboxItem = Type.Object({
@@ -201,3 +205,21 @@ export const BatchReply = Type.Object({
   }),
 });
 export type BatchReply = Static<typeof BatchReply>;
+
+export const RecordParams = Type.Object(
+  { interface: InterfaceName, docKey: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+export type RecordParams = Static<typeof RecordParams>;
+
+/** One ERP document as the portal holds it after sync (a tombstone when the ERP deleted it). */
+export const ErpRecord = Type.Object({
+  interface: InterfaceName,
+  docKey: Type.String(),
+  seq: Type.Integer({ description: "the ERP's change sequence of the version held" }),
+  stagingId: Type.Integer(),
+  deleted: Type.Boolean(),
+  payload: Type.Unknown({ description: 'the validated payload; null for a tombstone' }),
+  syncedAt: Timestamp,
+});
+export type ErpRecord = Static<typeof ErpRecord>;

@@ -1,6 +1,6 @@
 // The side menu as data: each module adds its entries here with the roles that see them.
 import type { Component } from 'vue';
-import { Document, HomeFilled, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue';
+import { Connection, Document, HomeFilled, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue';
 import { ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
 
@@ -27,6 +27,7 @@ export const MENU: readonly MenuEntry[] = [
   },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },
   { key: 'admin-audit', path: '/admin/audit', labelKey: 'nav.adminAudit', icon: Document, roles: ['admin'] },
+  { key: 'admin-erp', path: '/admin/erp', labelKey: 'nav.adminErp', icon: Connection, roles: ['admin'] },
 ];
 
 export function menuFor(role: Role | null): MenuEntry[] {

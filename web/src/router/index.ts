@@ -55,6 +55,12 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: ['admin'], titleKey: 'audit.title' },
       },
       {
+        path: 'admin/erp',
+        name: 'admin-erp',
+        component: () => import('@/pages/erp-sync/ErpSyncPage.vue'),
+        meta: { roles: ['admin'], titleKey: 'erp.title' },
+      },
+      {
         path: '403',
         name: 'forbidden',
         component: () => import('@/pages/errors/ForbiddenPage.vue'),

@@ -47,3 +47,47 @@ export function formatWait(totalSeconds: number): string {
 export function formatRegion(province: string | null, city: string | null): string {
   return [province, city].filter((part): part is string => !!part).join(' ');
 }
+
+const integerFormats = new Map<AppLocale, Intl.NumberFormat>();
+
+export function formatInteger(value: number): string {
+  const locale = i18n.global.locale.value;
+  let format = integerFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+    integerFormats.set(locale, format);
+  }
+  return format.format(value);
+}
+
+// Weights travel as integer kilograms and money as integer fen (DESIGN.md §3); both are split with integer
+// arithmetic, so no binary fraction ever reaches the screen.
+function splitUnits(value: number, per: number, digits: number): string {
+  const sign = value < 0 ? '-' : '';
+  const abs = Math.abs(Math.trunc(value));
+  const whole = Math.floor(abs / per);
+  const part = String(abs % per).padStart(digits, '0');
+  return `${sign}${formatInteger(whole)}.${part}`;
+}
+
+/** Integer kilograms as tonnes with three decimals. */
+export function formatTonnes(kg: number): string {
+  return splitUnits(kg, 1000, 3);
+}
+
+/** Integer fen as yuan with two decimals. */
+export function formatYuan(fen: number): string {
+  return splitUnits(fen, 100, 2);
+}
+
+const chinaDateFormat = new Intl.DateTimeFormat('en-CA', {
+  timeZone: DISPLAY_TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The calendar day (YYYY-MM-DD) in China time, `daysBack` days before the given moment. */
+export function chinaDate(daysBack = 0, now: Date = new Date()): string {
+  return chinaDateFormat.format(new Date(now.getTime() - daysBack * 86_400_000));
+}

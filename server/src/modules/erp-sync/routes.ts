@@ -8,6 +8,7 @@ import {
   BatchParams,
   BatchReply,
   DismissBody,
+  ErpRecord,
   Freshness,
   FreshnessQuery,
   OutboxPage,
@@ -17,6 +18,7 @@ import {
   QuarantineQuery,
   Reconciliation,
   ReconciliationQuery,
+  RecordParams,
   RunReply,
   SyncStatus,
 } from '../../../../shared/api/erp.js';
@@ -24,7 +26,7 @@ import { allow } from '../../plugins/access.js';
 import { actorOf, audit } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
 import { ingestBatch, verifySignature } from './ingest.js';
-import { dismiss, freshness, getQuarantine, listOutbox, listQuarantine, reconcile, requestRetry, syncStatus } from './service.js';
+import { dismiss, freshness, getQuarantine, getRecord, listOutbox, listQuarantine, reconcile, requestRetry, syncStatus } from './service.js';
 import type { RunResult } from './engine.js';
 
 declare module 'fastify' {
@@ -49,6 +51,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/erp/status',
     { config: { access: admin }, schema: { tags, summary: 'Sync state per interface, recent runs, outbox', response: withErrors({ 200: SyncStatus }) } },
     async () => syncStatus(app.db, app.staging),
+  );
+
+  app.get(
+    '/erp/records/:interface/:docKey',
+    {
+      config: { access: admin },
+      schema: { tags, summary: 'One synced ERP document as the portal holds it', params: RecordParams, response: withErrors({ 200: ErpRecord }) },
+    },
+    async (request) => getRecord(app.db, request.params.interface, request.params.docKey),
   );
 
   app.post(

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { APPLY_ORDER, INBOUND_INTERFACES, OUTBOUND_KINDS, inboundTable, type InboundInterface } from '../../../../shared/erp/interfaces.js';
 import type {
+  ErpRecord,
   Freshness,
   OutboxPage,
   OutboxQuery,
@@ -131,6 +132,21 @@ export async function getQuarantine(db: Knex, id: number): Promise<QuarantineIte
   return quarantineItem(r);
 }
 
+/** One synced ERP document as the portal holds it: for administrators checking what the ERP sent. */
+export async function getRecord(db: Knex, iface: InboundInterface, docKey: string): Promise<ErpRecord> {
+  const r = await db('erp_records').where({ interface: iface, doc_key: docKey }).first();
+  if (!r) throw new NotFound('erp.record_not_found', `The portal holds no ${iface} document ${docKey}`);
+  return {
+    interface: iface,
+    docKey: r.doc_key,
+    seq: Number(r.seq),
+    stagingId: Number(r.staging_id),
+    deleted: Boolean(r.deleted),
+    payload: r.payload === null || r.payload === undefined ? null : JSON.parse(String(r.payload)),
+    syncedAt: iso(r.synced_at)!,
+  };
+}
+
 /** Marks a quarantined row for retry; the next sync run (started by the caller) checks it again under the lease. */
 export async function requestRetry(trx: Knex.Transaction, actor: Actor, id: number): Promise<void> {
   const r = await trx('erp_quarantine').where('id', id).first();
@@ -221,7 +237,8 @@ export async function reconcile(db: Knex, staging: Knex, range: { from?: string;
   const lines: Reconciliation['lines'] = [];
   const inRange = (g: string) => {
     const d = g.startsWith('day:') ? g.slice(4) : null;
-    if (!d) return true;
+    // Master data has no business date ('day:none'): it is always compared, whatever the range.
+    if (!d || d === 'none') return true;
     return (!range.from || d >= range.from) && (!range.to || d <= range.to);
   };
   for (const iface of APPLY_ORDER) {

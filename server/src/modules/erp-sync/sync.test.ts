@@ -183,6 +183,8 @@ describe('quarantine', () => {
     assert.equal(denied.statusCode, 403);
     const empty = await t.as(adminToken, { method: 'POST', url: `/api/erp/quarantine/${q.id}/dismiss`, payload: {} });
     assert.equal(empty.statusCode, 400);
+    const blank = await t.as(adminToken, { method: 'POST', url: `/api/erp/quarantine/${q.id}/dismiss`, payload: { reason: '    ' } });
+    assert.equal(blank.statusCode, 400, 'a reason of spaces is no reason');
     const ok = await t.as(adminToken, { method: 'POST', url: `/api/erp/quarantine/${q.id}/dismiss`, payload: { reason: 'ERP 已作废此单据' } });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().state, 'dismissed');
@@ -284,6 +286,31 @@ describe('administration and freshness', () => {
     assert.ok((await t.db('audit_log').where({ action: 'erp.sync_run' })).length >= 1);
   });
 
+  test('an administrator looks up one synced document as the portal holds it, tombstones included; others cannot', async () => {
+    const c = uid('C');
+    const inv = uid('INV');
+    await writeStaging(t.stores.staging, [
+      { iface: 'customer', key: c, seq: 3, payload: customer(c, '查询客户') },
+      { iface: 'invoice', key: inv, seq: 4, payload: invoice(inv, c) },
+      { iface: 'invoice', key: inv, seq: 5, op: 'delete' },
+    ]);
+    await syncUntilIdle(deps(), { trigger: 'script', holder: 'test' });
+    const res = await t.as(adminToken, { method: 'GET', url: `/api/erp/records/customer/${c}` });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.equal(body.docKey, c);
+    assert.equal(body.seq, 3);
+    assert.equal(body.deleted, false);
+    assert.equal(body.payload.name, '查询客户');
+    const gone = (await t.as(adminToken, { method: 'GET', url: `/api/erp/records/invoice/${inv}` })).json();
+    assert.deepEqual([gone.deleted, gone.seq, gone.payload], [true, 5, null]);
+    const missing = await t.as(adminToken, { method: 'GET', url: '/api/erp/records/customer/NO-SUCH' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'erp.record_not_found');
+    assert.equal((await t.as(adminToken, { method: 'GET', url: `/api/erp/records/contract/${c}` })).statusCode, 400);
+    assert.equal((await t.as(customerToken, { method: 'GET', url: `/api/erp/records/customer/${c}` })).statusCode, 403);
+  });
+
   test('freshness gives the data-as-of time of the interfaces a page uses, to any signed-in user', async () => {
     const res = await t.as(customerToken, { method: 'GET', url: '/api/erp/freshness?interfaces=delivery_note,invoice' });
     assert.equal(res.statusCode, 200, res.body);
@@ -299,6 +326,10 @@ describe('administration and freshness', () => {
     const ok = await t.as(adminToken, { method: 'GET', url: '/api/erp/reconciliation' });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.json().differences, 0, JSON.stringify(ok.json().lines.filter((l: { matches: boolean }) => !l.matches)));
+    // A date range narrows the dated documents; master data (no business date) is always compared.
+    const ranged = (await t.as(adminToken, { method: 'GET', url: '/api/erp/reconciliation?from=2000-01-01&to=2000-01-02' })).json();
+    assert.ok(ranged.lines.some((l: { interface: string; group: string }) => l.interface === 'customer' && l.group === 'none'), JSON.stringify(ranged.lines));
+    assert.ok(!ranged.lines.some((l: { group: string }) => /^\d{4}-/.test(l.group) && l.group > '2000-01-02'));
     const victim = await t.db('erp_records').where({ interface: 'delivery_note', deleted: false }).first();
     await t.db('erp_records').where({ interface: 'delivery_note', doc_key: victim.doc_key }).delete();
     const diff = (await t.as(adminToken, { method: 'GET', url: '/api/erp/reconciliation' })).json();
