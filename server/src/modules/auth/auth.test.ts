@@ -73,6 +73,10 @@ describe('sign-in', () => {
     const audit = await t.db('audit_log').where({ action: 'auth.login', user_id: w.userA.id }).first();
     assert.ok(audit, 'sign-in is audited');
     assert.ok(audit.ip);
+    // One sign-in is one attempt for the rate limits, marked successful.
+    const attempts = await t.db('login_attempts').where({ username: w.userA.username.toLowerCase() });
+    assert.equal(attempts.length, 1);
+    assert.equal(Boolean(attempts[0].success), true);
   });
 
   test('a wrong password or unknown user gets the same 401 answer', async () => {

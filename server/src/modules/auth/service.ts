@@ -73,7 +73,7 @@ export async function signIn(deps: AuthDeps, actor: Actor, input: { username: st
   const ip = actor.ip ?? 'unknown';
   const username = input.username.trim().toLowerCase();
   // Count this attempt first, so a burst of parallel attempts cannot all slip under the limit.
-  await store.recordAttempt(db, { username, ip, success: false, created_at: toDbTime(now) });
+  const attemptId = await store.recordAttempt(db, { username, ip, success: false, created_at: toDbTime(now) });
   await checkRateLimits(db, config.login, username, ip, now);
 
   const cred = await store.findCredentials(db, username);
@@ -114,7 +114,7 @@ export async function signIn(deps: AuthDeps, actor: Actor, input: { username: st
     await audit(trx, actor, { action: 'auth.login', entity: 'user', entityId: cred.id }, { userId: cred.id, username, organisationId: cred.organisation_id });
     return s;
   });
-  await store.recordAttempt(db, { username, ip, success: true, created_at: toDbTime(now) });
+  await store.markAttemptSucceeded(db, attemptId);
   return { ...session, user: me };
 }
 

@@ -53,8 +53,15 @@ export async function incrementFailedLogins(db: Db, userId: number): Promise<num
   return Number(row.failed_logins);
 }
 
-export async function recordAttempt(db: Db, row: { username: string; ip: string; success: boolean; created_at: string }): Promise<void> {
-  await db('login_attempts').insert(row);
+/** Records a sign-in attempt (counted by the rate limits) and returns its id. */
+export async function recordAttempt(db: Db, row: { username: string; ip: string; success: boolean; created_at: string }): Promise<number> {
+  const [id] = await db('login_attempts').insert(row);
+  return Number(id);
+}
+
+/** The attempt turned out to succeed: the same row says so, so that one sign-in counts once. */
+export async function markAttemptSucceeded(db: Db, id: number): Promise<void> {
+  await db('login_attempts').where('id', id).update({ success: true });
 }
 
 export async function countAttempts(db: Db, by: 'username' | 'ip', value: string, since: string): Promise<{ n: number; oldest: string | null }> {
