@@ -8,3 +8,4 @@ export * from './api/audit.js';
 export * from './api/system.js';
 export * from './api/erp.js';
 export * from './erp/interfaces.js';
+export * from './api/customers.js';
