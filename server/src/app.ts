@@ -20,6 +20,8 @@ import organisationsRoutes from './modules/organisations/routes.js';
 import auditRoutes from './modules/audit/routes.js';
 import erpSyncPlugin from './modules/erp-sync/plugin.js';
 import erpSyncRoutes from './modules/erp-sync/routes.js';
+import customersPlugin from './modules/customers/plugin.js';
+import customersRoutes from './modules/customers/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
 
 export interface BuildOptions {
@@ -85,6 +87,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });
   await app.register(erpSyncPlugin);
+  await app.register(customersPlugin);
   await app.register(openapi);
 
   await app.register(
@@ -95,6 +98,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(organisationsRoutes);
       await api.register(auditRoutes);
       await api.register(erpSyncRoutes);
+      await api.register(customersRoutes);
     },
     { prefix: '/api' },
   );

@@ -284,7 +284,7 @@ export const HistoryEntry = Type.Object({
   username: Nullable(Type.String()),
   action: Type.String(),
   /** field: [before, after] */
-  changes: Type.Record(Type.String(), Type.Tuple([Type.Unknown(), Type.Unknown()])),
+  changes: Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 2, maxItems: 2 })),
   reason: Nullable(Type.String()),
 });
 export type HistoryEntry = Static<typeof HistoryEntry>;

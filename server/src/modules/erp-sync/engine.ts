@@ -233,7 +233,7 @@ async function writeRecords(trx: Knex.Transaction, decisions: Decision[]) {
 
 const RECORD_COLUMNS = [
   'interface', 'doc_key', 'seq', 'staging_id', 'deleted', 'payload', 'payload_hash',
-  'customer_code', 'contract_no', 'order_no', 'doc_date', 'weight_kg', 'amount_fen', 'synced_at',
+  'customer_code', 'contract_no', 'order_no', 'doc_date', 'weight_kg', 'amount_fen', 'doc_status', 'due_date', 'synced_at',
 ] as const satisfies readonly (keyof RecordRow)[];
 const isMysql = (db: Knex | Knex.Transaction) => String(db.client.config.client).includes('mysql');
 

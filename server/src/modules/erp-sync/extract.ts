@@ -9,6 +9,10 @@ export interface Lifted {
   doc_date: string | null;
   weight_kg: number | null;
   amount_fen: number | null;
+  /** sales order, production order and invoice status */
+  doc_status: string | null;
+  /** an invoice's due date */
+  due_date: string | null;
 }
 
 type P = Record<string, any>;
@@ -17,7 +21,16 @@ const n = (v: unknown): number | null => (typeof v === 'number' && Number.isSafe
 const day = (v: unknown): string | null => (typeof v === 'string' && v.length >= 10 ? v.slice(0, 10) : null);
 
 export function lift(iface: InboundInterface, p: P): Lifted {
-  const out: Lifted = { customer_code: null, contract_no: null, order_no: null, doc_date: null, weight_kg: null, amount_fen: null };
+  const out: Lifted = {
+    customer_code: null,
+    contract_no: null,
+    order_no: null,
+    doc_date: null,
+    weight_kg: null,
+    amount_fen: null,
+    doc_status: null,
+    due_date: null,
+  };
   switch (iface) {
     case 'customer':
       out.customer_code = s(p.code);
@@ -32,10 +45,11 @@ export function lift(iface: InboundInterface, p: P): Lifted {
         doc_date: day(p.orderDate),
         weight_kg: n(p.totalWeightKg),
         amount_fen: n(p.totalAmountFen),
+        doc_status: s(p.status),
       });
       break;
     case 'production_order':
-      Object.assign(out, { order_no: s(p.salesOrderNo), doc_date: day(p.plannedStart), weight_kg: n(p.producedKg) });
+      Object.assign(out, { order_no: s(p.salesOrderNo), doc_date: day(p.plannedStart), weight_kg: n(p.producedKg), doc_status: s(p.status) });
       break;
     case 'inventory':
       Object.assign(out, { doc_date: day(p.asOf), weight_kg: n(p.onHandKg) });
@@ -56,6 +70,8 @@ export function lift(iface: InboundInterface, p: P): Lifted {
         order_no: s(p.salesOrderNo),
         doc_date: day(p.invoiceDate),
         amount_fen: n(p.totalFen),
+        doc_status: s(p.status),
+        due_date: day(p.dueDate),
       });
       break;
     case 'customer_receipt':

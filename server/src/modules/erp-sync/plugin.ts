@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { toDbTime } from '../../db/knex.js';
-import { runSync } from './engine.js';
+import { runSync, type RunResult } from './engine.js';
 
 export const processHolder = () => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
@@ -12,15 +12,23 @@ export default fp(
   async (app) => {
     const holder = processHolder();
     const deps = { db: app.db, staging: app.staging, config: app.config };
+    const listeners: ((result: RunResult) => Promise<unknown>)[] = [];
+    // A listener's failure is logged and does not fail the sync: the listeners catch up on their next run.
+    const notify = async (result: RunResult) => {
+      if (result.status !== 'done' || result.applied + result.released === 0) return result;
+      for (const l of listeners) await l(result).catch((err) => app.log.error({ err }, 'after-sync listener failed'));
+      return result;
+    };
     app.decorate('erpSync', {
-      runNow: (trigger: 'manual' | 'script', waitForLeaseMs = 0) => runSync(deps, { trigger, holder, waitForLeaseMs }),
+      runNow: (trigger: 'manual' | 'script', waitForLeaseMs = 0) => runSync(deps, { trigger, holder, waitForLeaseMs }).then(notify),
+      afterApply: (listener: (result: RunResult) => Promise<unknown>) => void listeners.push(listener),
     });
     if (app.config.sync.enabled) {
       app.scheduler.add({
         name: 'erp.sync',
         schedule: app.config.sync.schedule,
         // The tick is the second the schedule fired; processes firing for the same second share it.
-        run: () => runSync(deps, { trigger: 'schedule', holder, tick: new Date().toISOString().slice(0, 19) }),
+        run: () => runSync(deps, { trigger: 'schedule', holder, tick: new Date().toISOString().slice(0, 19) }).then(notify),
       });
     }
     app.scheduler.add({

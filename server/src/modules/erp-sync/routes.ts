@@ -34,7 +34,11 @@ declare module 'fastify' {
     rawBody?: Buffer;
   }
   interface FastifyInstance {
-    erpSync: { runNow(trigger: 'manual' | 'script', waitForLeaseMs?: number): Promise<RunResult> };
+    erpSync: {
+      runNow(trigger: 'manual' | 'script', waitForLeaseMs?: number): Promise<RunResult>;
+      /** Modules that derive data from synced documents (customers: matching and credit) run after each sync that applied something. */
+      afterApply(listener: (result: RunResult) => Promise<unknown>): void;
+    };
   }
 }
 
