@@ -21,6 +21,8 @@ async function simulateErpOnce(app: Awaited<ReturnType<typeof buildApp>>): Promi
       if (run.applied + run.released + run.stale + run.quarantined + run.waiting === 0) break;
     }
     app.log.info({ written, applied, ms: Date.now() - started }, 'ERP simulator: demo world written to staging and synced');
+    // Grade the new customers now rather than at the first nightly run, so their credit pages are complete.
+    await app.scheduler.runNow('customers.grade');
   }
   return written;
 }
