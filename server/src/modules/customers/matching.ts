@@ -8,6 +8,7 @@ import type { MatchConflict, MatchRunResult } from '../../../../shared/api/custo
 import { nowDb } from '../../db/knex.js';
 import { audit, systemActor, type Actor } from '../../plugins/audit.js';
 import { NotFound } from '../../errors.js';
+import type { OrganisationRow } from '../organisations/store.js';
 import { readSetting, writeSetting } from './store.js';
 
 const CURSOR = 'match.staging_id';
@@ -20,17 +21,7 @@ interface RecordRow {
   payload: string | null;
 }
 
-interface OrgRow {
-  id: number;
-  code: string;
-  name: string;
-  short_name: string | null;
-  credit_code: string | null;
-  province: string | null;
-  city: string | null;
-  address: string | null;
-  active: number | boolean;
-}
+type OrgRow = Omit<OrganisationRow, 'kind' | 'account_manager_id'>;
 
 /** ERP-owned fields as the portal stores them. */
 function erpFields(p: CustomerPayload) {

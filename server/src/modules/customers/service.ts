@@ -161,6 +161,8 @@ async function creditView(db: Db, r: CustomerRow): Promise<CreditView> {
 }
 
 const parseJson = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
+const erpContacts = (r: CustomerRow): Contact[] =>
+  parseJson<Contact[]>(r.erp_contacts, []).map((c) => ({ name: c.name, phone: c.phone ?? null, title: c.title ?? null, email: c.email ?? null }));
 
 export async function getCustomer(db: Db, p: Principal, id: number): Promise<CustomerDetail> {
   const r = await findCustomerRow(db, p, id);
@@ -177,7 +179,7 @@ export async function getCustomer(db: Db, p: Principal, id: number): Promise<Cus
     creditCode: r.credit_code,
     address: r.address,
     erpClass: r.erp_class,
-    erpContacts: parseJson<Contact[]>(r.erp_contacts, []).map((c) => ({ name: c.name, phone: c.phone ?? null, title: c.title ?? null, email: c.email ?? null })),
+    erpContacts: erpContacts(r),
     contacts,
     varieties,
     customerClass: customerClass ?? null,
@@ -723,7 +725,7 @@ export async function myProfile(db: Db, p: Principal): Promise<MyCustomerProfile
     address: r.address,
     industry: r.industry,
     className: customerClass ? { zh: customerClass.nameZh, en: customerClass.nameEn } : null,
-    erpContacts: parseJson<Contact[]>(r.erp_contacts, []).map((c) => ({ name: c.name, phone: c.phone ?? null, title: c.title ?? null, email: c.email ?? null })),
+    erpContacts: erpContacts(r),
     contacts,
     varieties,
     accountManager: r.account_manager_id === null ? null : { name: r.account_manager_name ?? '', phone: r.account_manager_phone },
