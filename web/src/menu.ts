@@ -1,7 +1,21 @@
 // The side menu as data: each module adds its entries here with the roles that see them.
 import type { Component } from 'vue';
-import { Connection, Document, HomeFilled, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue';
-import { ROLES, STAFF_ROLES, type Role } from '@shared/roles';
+import {
+  CollectionTag,
+  Connection,
+  DataAnalysis,
+  Document,
+  Files,
+  HomeFilled,
+  Link,
+  OfficeBuilding,
+  Postcard,
+  Share,
+  User,
+  UserFilled,
+  Warning,
+} from '@element-plus/icons-vue';
+import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
@@ -25,6 +39,19 @@ export const MENU: readonly MenuEntry[] = [
     icon: OfficeBuilding,
     roles: STAFF_ROLES,
   },
+  { key: 'profile', path: '/profile', labelKey: 'nav.profile', icon: Postcard, roles: CUSTOMER_ROLES },
+  { key: 'customers', path: '/staff/customers', labelKey: 'nav.customers', icon: Files, roles: STAFF_ROLES },
+  { key: 'credit-warnings', path: '/staff/credit-warnings', labelKey: 'nav.creditWarnings', icon: Warning, roles: STAFF_ROLES },
+  { key: 'customer-stats', path: '/staff/customer-stats', labelKey: 'nav.customerStats', icon: DataAnalysis, roles: STAFF_ROLES },
+  { key: 'customer-groups', path: '/staff/customer-groups', labelKey: 'nav.customerGroups', icon: Share, roles: STAFF_ROLES },
+  {
+    key: 'admin-customer-matching',
+    path: '/admin/customer-matching',
+    labelKey: 'nav.customerMatching',
+    icon: Link,
+    roles: ['admin', 'sales_manager'],
+  },
+  { key: 'admin-customer-classes', path: '/admin/customer-classes', labelKey: 'nav.customerClasses', icon: CollectionTag, roles: ['admin'] },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },
   { key: 'admin-audit', path: '/admin/audit', labelKey: 'nav.adminAudit', icon: Document, roles: ['admin'] },
   { key: 'admin-erp', path: '/admin/erp', labelKey: 'nav.adminErp', icon: Connection, roles: ['admin'] },

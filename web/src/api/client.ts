@@ -58,6 +58,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   // Sign-in and refresh calls must not trigger a refresh themselves.
   skipRefresh?: boolean;
+  // What the caller wants back; JSON unless a file is downloaded.
+  accept?: string;
 }
 
 function buildUrl(path: string, query?: object): string {
@@ -104,7 +106,7 @@ function toApiError(response: Response, body: unknown): ApiError {
 }
 
 async function send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   let body: string | undefined;
   if (options.body !== undefined) {
@@ -161,37 +163,67 @@ export function refreshSession(): Promise<LoginReply> {
   return refreshInFlight;
 }
 
-export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+// Sends with the access token; a refreshable 401 is retried once with a fresh token, any other 401 ends the
+// session when its code says so. Answers other than 401 are returned as they are.
+async function sendWithSession(method: string, path: string, options: RequestOptions): Promise<Response> {
   let token = hooks.getAccessToken();
   let response = await send(method, path, options, token);
-  let body = await readBody(response);
+  if (response.status !== 401 || options.skipRefresh) return response;
 
-  if (response.status === 401 && !options.skipRefresh) {
-    let error = toApiError(response, body);
-    if (REFRESHABLE_CODES.has(error.code)) {
-      try {
-        // Another caller may have refreshed while this request was on the wire.
-        const current = hooks.getAccessToken();
-        token = current && current !== token ? current : (await refreshSession()).accessToken;
-      } catch (refreshError) {
-        // A refused refresh ends the session; a network or server failure may pass, so keep it.
-        if (isApiError(refreshError) && refreshError.status >= 400 && refreshError.status < 500) {
-          hooks.onSessionLost(refreshError);
-        }
-        throw refreshError;
+  let error = toApiError(response, await readBody(response));
+  if (REFRESHABLE_CODES.has(error.code)) {
+    try {
+      // Another caller may have refreshed while this request was on the wire.
+      const current = hooks.getAccessToken();
+      token = current && current !== token ? current : (await refreshSession()).accessToken;
+    } catch (refreshError) {
+      // A refused refresh ends the session; a network or server failure may pass, so keep it.
+      if (isApiError(refreshError) && refreshError.status >= 400 && refreshError.status < 500) {
+        hooks.onSessionLost(refreshError);
       }
-      response = await send(method, path, options, token);
-      body = await readBody(response);
-      if (response.status === 401) error = toApiError(response, body);
+      throw refreshError;
     }
-    if (response.status === 401) {
-      if (SESSION_ENDING_CODES.has(error.code)) hooks.onSessionLost(error);
-      throw error;
-    }
+    response = await send(method, path, options, token);
+    if (response.status !== 401) return response;
+    error = toApiError(response, await readBody(response));
   }
+  if (SESSION_ENDING_CODES.has(error.code)) hooks.onSessionLost(error);
+  throw error;
+}
 
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await sendWithSession(method, path, options);
+  const body = await readBody(response);
   if (!response.ok) throw toApiError(response, body);
   return body as T;
+}
+
+export interface DownloadedFile {
+  blob: Blob;
+  // From Content-Disposition, when the server named the file.
+  filename: string | null;
+}
+
+function filenameOf(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // Fall through to the plain name.
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/.exec(disposition);
+  return plain?.[1]?.trim() || null;
+}
+
+// A file behind an access rule (CSV exports): fetched with the bearer token like any call, so a bare link,
+// which would carry no token, is never needed.
+export async function download(path: string, query?: object, accept = 'text/csv'): Promise<DownloadedFile> {
+  const response = await sendWithSession('GET', path, { query, accept });
+  if (!response.ok) throw toApiError(response, await readBody(response));
+  return { blob: await response.blob(), filename: filenameOf(response.headers.get('content-disposition')) };
 }
 
 export const http = {

@@ -1,6 +1,6 @@
 // Routes and the access guard: sign-in required unless public, roles checked on every route record.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
-import { STAFF_ROLES, type Role } from '@shared/roles';
+import { CUSTOMER_ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import { useAuthStore } from '@/stores/auth';
 import AppLayout from '@/components/AppLayout.vue';
 import HomePage from '@/pages/home/HomePage.vue';
@@ -40,6 +40,55 @@ const routes: RouteRecordRaw[] = [
         name: 'organisations',
         component: () => import('@/pages/organisations/OrganisationsPage.vue'),
         meta: { roles: STAFF_ROLES, titleKey: 'organisations.title' },
+      },
+      {
+        path: 'staff/customers',
+        name: 'customers',
+        component: () => import('@/pages/customers/CustomersPage.vue'),
+        meta: { roles: STAFF_ROLES, titleKey: 'customers.title' },
+      },
+      {
+        path: 'staff/customers/:id',
+        name: 'customer-detail',
+        component: () => import('@/pages/customers/CustomerDetailPage.vue'),
+        props: true,
+        meta: { roles: STAFF_ROLES, titleKey: 'customers.detailTitle' },
+      },
+      {
+        path: 'staff/credit-warnings',
+        name: 'credit-warnings',
+        component: () => import('@/pages/customers/CreditWarningsPage.vue'),
+        meta: { roles: STAFF_ROLES, titleKey: 'creditWarnings.title' },
+      },
+      {
+        path: 'staff/customer-stats',
+        name: 'customer-stats',
+        component: () => import('@/pages/customers/CustomerStatsPage.vue'),
+        meta: { roles: STAFF_ROLES, titleKey: 'customerStats.title' },
+      },
+      {
+        path: 'staff/customer-groups',
+        name: 'customer-groups',
+        component: () => import('@/pages/customers/CustomerGroupsPage.vue'),
+        meta: { roles: STAFF_ROLES, titleKey: 'customerGroups.title' },
+      },
+      {
+        path: 'admin/customer-classes',
+        name: 'admin-customer-classes',
+        component: () => import('@/pages/customers/CustomerClassesPage.vue'),
+        meta: { roles: ['admin'], titleKey: 'customerClasses.title' },
+      },
+      {
+        path: 'admin/customer-matching',
+        name: 'admin-customer-matching',
+        component: () => import('@/pages/customers/CustomerMatchingPage.vue'),
+        meta: { roles: ['admin', 'sales_manager'], titleKey: 'customerMatching.title' },
+      },
+      {
+        path: 'profile',
+        name: 'profile',
+        component: () => import('@/pages/customers/MyCustomerProfilePage.vue'),
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'profile.title' },
       },
       {
         path: 'admin/users',

@@ -62,22 +62,60 @@ export function formatInteger(value: number): string {
 
 // Weights travel as integer kilograms and money as integer fen (DESIGN.md §3); both are split with integer
 // arithmetic, so no binary fraction ever reaches the screen.
-function splitUnits(value: number, per: number, digits: number): string {
+// The split is done on the decimal digits of the integer, so even values near 2^53 are exact.
+function splitUnits(value: number, digits: number, grouped = true): string {
   const sign = value < 0 ? '-' : '';
-  const abs = Math.abs(Math.trunc(value));
-  const whole = Math.floor(abs / per);
-  const part = String(abs % per).padStart(digits, '0');
-  return `${sign}${formatInteger(whole)}.${part}`;
+  const text = String(Math.abs(Math.trunc(value))).padStart(digits + 1, '0');
+  const whole = text.slice(0, text.length - digits);
+  const part = text.slice(text.length - digits);
+  return `${sign}${grouped ? formatInteger(Number(whole)) : whole}.${part}`;
 }
 
 /** Integer kilograms as tonnes with three decimals. */
 export function formatTonnes(kg: number): string {
-  return splitUnits(kg, 1000, 3);
+  return splitUnits(kg, 3);
 }
 
 /** Integer fen as yuan with two decimals. */
 export function formatYuan(fen: number): string {
-  return splitUnits(fen, 100, 2);
+  return splitUnits(fen, 2);
+}
+
+/** Integer fen as money with the yuan sign: 123456 -> "¥1,234.56", -5 -> "-¥0.05". */
+export function formatMoney(fen: number): string {
+  const text = splitUnits(Math.abs(Math.trunc(fen)), 2);
+  return fen < 0 ? `-¥${text}` : `¥${text}`;
+}
+
+/** An integer in its smallest unit as plain decimal text for an input box (no grouping): 1250 fen -> "12.50". */
+export function decimalText(value: number, digits: number): string {
+  return splitUnits(value, digits, false);
+}
+
+/**
+ * Decimal text typed by a user as an integer of the smallest unit, by string arithmetic (no binary fraction):
+ * parseDecimal("12.5", 2) -> 1250. Null when it is not a number, has more decimals than the unit allows,
+ * is negative without `allowNegative`, or leaves the safe integer range.
+ */
+export function parseDecimal(text: string, digits: number, allowNegative = false): number | null {
+  const match = /^([+-]?)(\d+)(?:\.(\d*))?$/.exec(text.trim().replace(/[,，\s]/g, ''));
+  if (!match) return null;
+  const [, sign, whole = '', fraction = ''] = match;
+  if (fraction.length > digits) return null;
+  if (sign === '-' && !allowNegative) return null;
+  const value = Number(`${whole}${fraction.padEnd(digits, '0')}`);
+  if (!Number.isSafeInteger(value)) return null;
+  return sign === '-' && value !== 0 ? -value : value;
+}
+
+/** Yuan typed by a user as integer fen: "1,234.5" -> 123450. */
+export function parseYuan(text: string, allowNegative = false): number | null {
+  return parseDecimal(text, 2, allowNegative);
+}
+
+/** Tonnes typed by a user as integer kilograms: "12.345" -> 12345. */
+export function parseTonnes(text: string): number | null {
+  return parseDecimal(text, 3);
 }
 
 const chinaDateFormat = new Intl.DateTimeFormat('en-CA', {
