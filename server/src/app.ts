@@ -11,6 +11,7 @@ import errorsPlugin from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
 import auditPlugin from './plugins/audit.js';
 import schedulerPlugin from './plugins/scheduler.js';
+import notificationsPlugin from './plugins/notifications.js';
 import webPlugin from './plugins/web.js';
 import { openapi, docsUi } from './plugins/docs.js';
 import systemRoutes from './modules/system/routes.js';
@@ -23,6 +24,7 @@ import erpSyncRoutes from './modules/erp-sync/routes.js';
 import customersPlugin from './modules/customers/plugin.js';
 import customersRoutes from './modules/customers/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
+import { purgePhoneVerifications } from './modules/users/phone.js';
 
 export interface BuildOptions {
   config: Config;
@@ -86,6 +88,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(authPlugin);
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });
+  await app.register(notificationsPlugin);
   await app.register(erpSyncPlugin);
   await app.register(customersPlugin);
   await app.register(openapi);
@@ -106,6 +109,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(webPlugin);
 
   app.scheduler.add({ name: 'auth.purge', schedule: '17 * * * *', run: () => purgeExpired(app.db) });
+  app.scheduler.add({ name: 'phone.purge', schedule: '19 4 * * *', run: () => purgePhoneVerifications(app.db) });
 
   return app;
 }

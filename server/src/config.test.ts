@@ -37,3 +37,12 @@ test('in development a JWT secret is generated once and kept under the data dire
 test('the password hash cannot be configured below the OWASP minimum', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), PASSWORD_HASH_MEMORY_KIB: '4096' }), /PASSWORD_HASH_MEMORY_KIB/);
 });
+
+test('SMS go to the log provider under the data directory unless configured, and an unknown provider is refused', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+  const cfg = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+  assert.equal(cfg.sms.provider, 'log');
+  assert.equal(cfg.sms.logFile, path.join(dir, 'sms.log'));
+  assert.equal(loadConfig({ NODE_ENV: 'development', DATA_DIR: dir, SMS_LOG_FILE: '/var/log/portal-sms.log' }).sms.logFile, '/var/log/portal-sms.log');
+  assert.throws(() => loadConfig({ NODE_ENV: 'development', DATA_DIR: dir, SMS_PROVIDER: 'carrier-pigeon' }), /SMS_PROVIDER must be one of log/);
+});

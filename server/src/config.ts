@@ -47,7 +47,22 @@ export interface Config {
   /** HMAC keys of ERPs allowed to post batches over HTTP: key id -> secret */
   erpKeys: Record<string, string>;
   erpClockSkewSeconds: number;
+  sms: {
+    /** 'log' writes each message as a JSON line to logFile instead of sending it (development, test, trials) */
+    provider: SmsProviderName;
+    logFile: string;
+    /** node-cron schedule of the SMS deliverer (seconds field allowed) */
+    schedule: string;
+    /** run the scheduled deliverer in this process */
+    deliver: boolean;
+    /** a message that failed this many times is marked failed and no longer retried */
+    maxAttempts: number;
+  };
 }
+
+/** SMS gateways the notifications plugin can talk to; a real one (e.g. Aliyun SMS) joins this list with its adapter. */
+export const SMS_PROVIDERS = ['log'] as const;
+export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -171,6 +186,13 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
     },
     erpKeys: erpKeys(source.ERP_HMAC_KEYS, problems),
     erpClockSkewSeconds: int('ERP_CLOCK_SKEW_SECONDS', 300, 1, 3600),
+    sms: {
+      provider: smsProvider(str('SMS_PROVIDER', 'log'), problems),
+      logFile: path.resolve(dataDir, str('SMS_LOG_FILE', 'sms.log')),
+      schedule: str('SMS_SCHEDULE', '*/5 * * * * *'),
+      deliver: bool('SMS_DELIVER', true),
+      maxAttempts: int('SMS_MAX_ATTEMPTS', 5, 1, 100),
+    },
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);
@@ -205,6 +227,12 @@ function erpKeys(raw: string | undefined, problems: string[]): Record<string, st
     keys[id] = secret;
   }
   return keys;
+}
+
+function smsProvider(raw: string, problems: string[]): SmsProviderName {
+  if ((SMS_PROVIDERS as readonly string[]).includes(raw)) return raw as SmsProviderName;
+  problems.push(`SMS_PROVIDER must be one of ${SMS_PROVIDERS.join(', ')} (got "${raw}")`);
+  return 'log';
 }
 
 /** In development a JWT secret is generated once and kept under data/, so restarts keep sessions. */

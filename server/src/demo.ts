@@ -29,7 +29,7 @@ interface DemoOrg {
   city: string;
   address: string;
   managed?: boolean;
-  users: { username: string; displayName: string; role: Role; phone: string; canSign?: boolean; canPrint?: boolean }[];
+  users: { username: string; displayName: string; role: Role; phone: string; canAnswer?: boolean; canSign?: boolean; canPrint?: boolean }[];
 }
 
 export const DEMO_ORGS: DemoOrg[] = [
@@ -60,7 +60,7 @@ export const DEMO_ORGS: DemoOrg[] = [
     address: '江苏省苏州市高新区金山路88号',
     managed: true,
     users: [
-      { username: 'hengda.admin', displayName: '陈志强', role: 'customer_admin', phone: '13900000011', canSign: true, canPrint: true },
+      { username: 'hengda.admin', displayName: '陈志强', role: 'customer_admin', phone: '13900000011', canAnswer: true, canSign: true, canPrint: true },
       { username: 'hengda.user', displayName: '刘芳', role: 'customer_user', phone: '13900000012', canPrint: true },
     ],
   },
@@ -75,7 +75,7 @@ export const DEMO_ORGS: DemoOrg[] = [
     address: '浙江省杭州市西湖区文三路199号',
     managed: true,
     users: [
-      { username: 'chengjian.admin', displayName: '周涛', role: 'customer_admin', phone: '13900000021', canSign: true, canPrint: true },
+      { username: 'chengjian.admin', displayName: '周涛', role: 'customer_admin', phone: '13900000021', canAnswer: true, canSign: true, canPrint: true },
       { username: 'chengjian.user', displayName: '吴静', role: 'customer_user', phone: '13900000022' },
     ],
   },
@@ -89,7 +89,7 @@ export const DEMO_ORGS: DemoOrg[] = [
     city: '合肥市',
     address: '安徽省合肥市经开区紫云路36号',
     users: [
-      { username: 'jinggong.admin', displayName: '孙伟', role: 'customer_admin', phone: '13900000031', canSign: true, canPrint: true },
+      { username: 'jinggong.admin', displayName: '孙伟', role: 'customer_admin', phone: '13900000031', canAnswer: true, canSign: true, canPrint: true },
       { username: 'jinggong.user', displayName: '郑丽', role: 'customer_user', phone: '13900000032', canPrint: true },
     ],
   },
@@ -125,6 +125,9 @@ export async function loadDemoData(db: Knex, config: Config): Promise<boolean> {
           display_name: u.displayName,
           role: u.role,
           phone: u.phone,
+          // Demo signers count as having verified their (fictitious) phones: a signing right needs one.
+          phone_verified_at: u.canSign ? now : null,
+          can_answer: u.canAnswer ?? false,
           can_sign: u.canSign ?? false,
           can_print: u.canPrint ?? false,
           password_hash: hash,

@@ -152,7 +152,19 @@ export async function makeOrganisation(
 let cachedHash: Promise<string> | null = null;
 export async function makeUser(
   db: Knex,
-  u: { organisationId: number; role: Role; username?: string; active?: boolean; canSign?: boolean; canPrint?: boolean },
+  u: {
+    organisationId: number;
+    role: Role;
+    username?: string;
+    active?: boolean;
+    phone?: string | null;
+    canAnswer?: boolean;
+    canSign?: boolean;
+    canPrint?: boolean;
+    /** defaults to canSign: a signer's phone is verified */
+    phoneVerified?: boolean;
+    mustChangePassword?: boolean;
+  },
 ): Promise<{ id: number; username: string }> {
   cachedHash ??= hashPassword(TEST_PASSWORD, FAST_HASH);
   const now = nowDb();
@@ -162,7 +174,10 @@ export async function makeUser(
     username,
     display_name: username,
     role: u.role,
-    phone: '13800138000',
+    phone: u.phone === undefined ? '13800138000' : u.phone,
+    phone_verified_at: (u.phoneVerified ?? u.canSign ?? false) ? now : null,
+    can_answer: u.canAnswer ?? false,
+    must_change_password: u.mustChangePassword ?? false,
     can_sign: u.canSign ?? false,
     can_print: u.canPrint ?? false,
     password_hash: await cachedHash,

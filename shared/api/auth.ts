@@ -38,8 +38,11 @@ export const Me = Type.Object({
   displayName: Type.String(),
   role: RoleSchema,
   phone: Type.Union([Type.String(), Type.Null()]),
+  phoneVerified: Type.Boolean({ description: 'the user proved they receive SMS at this phone' }),
+  canAnswer: Type.Boolean(),
   canSign: Type.Boolean(),
   canPrint: Type.Boolean(),
+  mustChangePassword: Type.Boolean({ description: 'signed in with a temporary password: choose a new one before anything else' }),
   organisation: Organisation,
 });
 export type Me = Static<typeof Me>;

@@ -28,8 +28,11 @@ export interface Principal {
   organisationId: number;
   organisationKind: 'mill' | 'customer';
   sessionId: number;
+  canAnswer: boolean;
   canSign: boolean;
   canPrint: boolean;
+  /** on a temporary password: only the routes marked allowOnTemporaryPassword answer */
+  mustChangePassword: boolean;
 }
 
 export function isCustomer(p: Principal): boolean {

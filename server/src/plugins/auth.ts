@@ -12,6 +12,8 @@ declare module 'fastify' {
     access?: Access;
     /** false exempts a state-changing route from the audit check; say why next to it */
     audit?: false;
+    /** answers a user still on a temporary password (reading oneself, choosing a new password) */
+    allowOnTemporaryPassword?: true;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -88,6 +90,10 @@ export default fp(
       if ('public' in access) return;
       const principal = await authenticate(request);
       if (!access.roles.includes(principal.role)) throw new Forbidden();
+      // A temporary password was seen by whoever issued it: it opens nothing until the user has chosen their own.
+      if (principal.mustChangePassword && !request.routeOptions.config.allowOnTemporaryPassword) {
+        throw new Forbidden('auth.password_change_required', 'Choose a new password first');
+      }
       request.principal = principal;
     });
   },

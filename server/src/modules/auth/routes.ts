@@ -70,7 +70,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
-      config: { access: allow.signedIn('self') },
+      config: { access: allow.signedIn('self'), allowOnTemporaryPassword: true },
       schema: { tags: ['auth'], summary: 'The signed-in user and organisation', response: withErrors({ 200: Me }) },
     },
     async (request) => getMe(app.db, principalOf(request).userId),
@@ -79,8 +79,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/me/password',
     {
-      config: { access: allow.signedIn('self') },
-      schema: { tags: ['auth'], summary: 'Change my password', body: ChangePasswordBody, response: withErrors({ 200: Ok }) },
+      config: { access: allow.signedIn('self'), allowOnTemporaryPassword: true },
+      schema: { tags: ['auth'], summary: 'Change my password (also ends a temporary password)', body: ChangePasswordBody, response: withErrors({ 200: Ok }) },
     },
     async (request) => {
       await changePassword(deps, principalOf(request), actorOf(request), request.body.currentPassword, request.body.newPassword);

@@ -168,7 +168,7 @@ export async function signOut(db: Knex, actor: Actor, token: string | undefined)
   });
 }
 
-/** Changes the caller's own password; every other session of theirs ends, this one stays. */
+/** Changes the caller's own password (a temporary one becomes their own); every other session of theirs ends, this one stays. */
 export async function changePassword(deps: AuthDeps, p: Principal, actor: Actor, current: string, next: string): Promise<void> {
   const { db, config } = deps;
   const cred = await store.findCredentialsById(db, p.userId);
@@ -179,9 +179,9 @@ export async function changePassword(deps: AuthDeps, p: Principal, actor: Actor,
   const hash = await hashPassword(next, config.passwordHash);
   await db.transaction(async (trx) => {
     const now = nowDb();
-    await store.updateUserAuth(trx, p.userId, { password_hash: hash, updated_at: now });
+    await store.updateUserAuth(trx, p.userId, { password_hash: hash, must_change_password: false, updated_at: now });
     await store.revokeUserSessions(trx, p.userId, 'password_changed', now, p.sessionId);
-    await audit(trx, actor, { action: 'user.password_change', entity: 'user', entityId: p.userId });
+    await audit(trx, actor, { action: 'user.password_change', entity: 'user', entityId: p.userId, details: { wasTemporary: p.mustChangePassword } });
   });
 }
 

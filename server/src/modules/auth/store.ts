@@ -42,7 +42,15 @@ export async function findCredentialsById(db: Db, userId: number): Promise<Crede
 export async function updateUserAuth(
   db: Db,
   userId: number,
-  patch: Partial<{ failed_logins: number; locked_until: string | null; last_login_at: string; password_hash: string; token_version: number; updated_at: string }>,
+  patch: Partial<{
+    failed_logins: number;
+    locked_until: string | null;
+    last_login_at: string;
+    password_hash: string;
+    token_version: number;
+    must_change_password: boolean;
+    updated_at: string;
+  }>,
 ): Promise<void> {
   await db('users').where('id', userId).update(patch);
 }
@@ -144,8 +152,10 @@ export async function loadPrincipal(db: Db, userId: number, sessionId: number): 
       'u.display_name',
       'u.role',
       'u.organisation_id',
+      'u.can_answer',
       'u.can_sign',
       'u.can_print',
+      'u.must_change_password',
       'u.active',
       'u.token_version',
       'o.kind',
@@ -162,8 +172,10 @@ export async function loadPrincipal(db: Db, userId: number, sessionId: number): 
       organisationId: row.organisation_id,
       organisationKind: row.kind,
       sessionId,
+      canAnswer: Boolean(row.can_answer),
       canSign: Boolean(row.can_sign),
       canPrint: Boolean(row.can_print),
+      mustChangePassword: Boolean(row.must_change_password),
     },
     active: Boolean(row.active),
     organisationActive: Boolean(row.organisation_active),

@@ -1,10 +1,10 @@
-// Data access for the users table, with the caller's scope applied in the query.
+// Data access for the users table (scope of the caller applied in the query) and the user's phone verifications.
 import type { Knex } from 'knex';
 import type { User, UserListQuery } from '../../../../shared/api/users.js';
 import type { Me } from '../../../../shared/api/auth.js';
 import type { Role } from '../../../../shared/roles.js';
 import type { Principal } from '../../plugins/access.js';
-import { fromDbTime } from '../../db/knex.js';
+import { dialectOf, fromDbTime } from '../../db/knex.js';
 import { toOrganisation, type OrganisationRow } from '../organisations/store.js';
 
 type Db = Knex | Knex.Transaction;
@@ -16,9 +16,12 @@ export interface UserRow {
   display_name: string;
   role: Role;
   phone: string | null;
+  phone_verified_at: string | null;
+  can_answer: number | boolean;
   can_sign: number | boolean;
   can_print: number | boolean;
   active: number | boolean;
+  must_change_password: number | boolean;
   locked_until: string | null;
   last_login_at: string | null;
   created_at: string;
@@ -31,9 +34,12 @@ const USER_COLUMNS = [
   'u.display_name',
   'u.role',
   'u.phone',
+  'u.phone_verified_at',
+  'u.can_answer',
   'u.can_sign',
   'u.can_print',
   'u.active',
+  'u.must_change_password',
   'u.locked_until',
   'u.last_login_at',
   'u.created_at',
@@ -49,9 +55,12 @@ function toUser(r: UserRow & { organisation_name: string }): User {
     displayName: r.display_name,
     role: r.role,
     phone: r.phone,
+    phoneVerified: r.phone_verified_at !== null,
+    canAnswer: Boolean(r.can_answer),
     canSign: Boolean(r.can_sign),
     canPrint: Boolean(r.can_print),
     active: Boolean(r.active),
+    mustChangePassword: Boolean(r.must_change_password),
     lockedUntil: fromDbTime(r.locked_until),
     lastLoginAt: fromDbTime(r.last_login_at),
     createdAt: fromDbTime(r.created_at)!,
@@ -95,7 +104,7 @@ export async function usernameExists(db: Db, username: string): Promise<boolean>
 
 export async function insertUser(
   db: Db,
-  row: Omit<UserRow, 'id' | 'locked_until' | 'last_login_at'> & { password_hash: string; updated_at: string },
+  row: Omit<UserRow, 'id' | 'locked_until' | 'last_login_at' | 'phone_verified_at'> & { password_hash: string; updated_at: string },
 ): Promise<number> {
   const [id] = await db('users').insert(row);
   return Number(id);
@@ -112,8 +121,11 @@ export async function findMe(db: Db, userId: number): Promise<Me | undefined> {
     'u.display_name',
     'u.role',
     'u.phone',
+    'u.phone_verified_at',
+    'u.can_answer',
     'u.can_sign',
     'u.can_print',
+    'u.must_change_password',
     db.raw('o.id as o_id'),
     'o.kind',
     'o.code',
@@ -134,8 +146,75 @@ export async function findMe(db: Db, userId: number): Promise<Me | undefined> {
     displayName: row.display_name,
     role: row.role,
     phone: row.phone,
+    phoneVerified: row.phone_verified_at !== null,
+    canAnswer: Boolean(row.can_answer),
     canSign: Boolean(row.can_sign),
     canPrint: Boolean(row.can_print),
+    mustChangePassword: Boolean(row.must_change_password),
     organisation: toOrganisation(org),
   };
+}
+
+/** The fields of one user that phone changes and verification work on, locked for the transaction on MySQL. */
+export async function findUserPhoneForUpdate(
+  db: Db,
+  userId: number,
+): Promise<{ id: number; phone: string | null; phone_verified_at: string | null; can_sign: boolean } | undefined> {
+  const row = await db('users')
+    .where('id', userId)
+    .modify((q) => {
+      // Serialises a user's concurrent code requests, so the rate limit counts each of them.
+      if (dialectOf(db) === 'mysql') q.forUpdate();
+    })
+    .first('id', 'phone', 'phone_verified_at', 'can_sign');
+  return row ? { ...row, can_sign: Boolean(row.can_sign) } : undefined;
+}
+
+export interface PhoneVerificationRow {
+  id: number;
+  user_id: number;
+  phone: string;
+  code_hash: string;
+  expires_at: string;
+  attempts: number;
+  consumed_at: string | null;
+  created_at: string;
+}
+
+export async function insertPhoneVerification(db: Db, row: Omit<PhoneVerificationRow, 'id' | 'attempts' | 'consumed_at'>): Promise<number> {
+  const [id] = await db('phone_verifications').insert({ ...row, attempts: 0 });
+  return Number(id);
+}
+
+/** How many codes the user was sent since a time, and when the oldest of them was. */
+export async function countPhoneVerifications(db: Db, userId: number, since: string): Promise<{ n: number; oldest: string | null }> {
+  const [row] = await db('phone_verifications')
+    .where('user_id', userId)
+    .where('created_at', '>', since)
+    .select(db.raw('count(*) as n'), db.raw('min(created_at) as oldest'));
+  return { n: Number(row.n), oldest: row.oldest ?? null };
+}
+
+/** The newest code sent to the user at this phone and not used yet: only it can verify. */
+export async function findLatestPhoneVerification(db: Db, userId: number, phone: string): Promise<PhoneVerificationRow | undefined> {
+  return db('phone_verifications')
+    .where({ user_id: userId, phone })
+    .whereNull('consumed_at')
+    .orderBy('id', 'desc')
+    .first();
+}
+
+/** Counts one try against a code; false when its tries are used up (so parallel guesses cannot exceed the limit). */
+export async function countPhoneVerificationTry(db: Db, id: number, maxTries: number): Promise<boolean> {
+  const n = await db('phone_verifications').where('id', id).where('attempts', '<', maxTries).increment('attempts', 1);
+  return n === 1;
+}
+
+export async function consumePhoneVerification(db: Db, id: number, at: string): Promise<boolean> {
+  const n = await db('phone_verifications').where('id', id).whereNull('consumed_at').update({ consumed_at: at });
+  return n === 1;
+}
+
+export async function deletePhoneVerificationsBefore(db: Db, before: string): Promise<number> {
+  return db('phone_verifications').where('created_at', '<', before).delete();
 }

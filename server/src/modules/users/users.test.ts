@@ -62,7 +62,7 @@ test('a customer admin lists only its own organisation, and never sees another o
   assert.equal(other.json().total, 0);
 });
 
-test("a customer admin cannot change another customer's user (404) nor create users elsewhere or with staff roles (403)", async () => {
+test("a customer admin cannot change another customer's user nor create users elsewhere (404, as if absent) nor with staff roles (403)", async () => {
   const s = await t.signIn(w.adminA.username);
   const patch = await t.as(s.token, { method: 'PATCH', url: `/api/users/${w.userB.id}`, payload: { active: false } });
   assert.equal(patch.statusCode, 404);
@@ -71,7 +71,8 @@ test("a customer admin cannot change another customer's user (404) nor create us
     url: '/api/users',
     payload: { organisationId: w.customerB, username: 'plant', displayName: 'x', role: 'customer_user', password: 'Buyer-pass-1' },
   });
-  assert.equal(elsewhere.statusCode, 403);
+  assert.equal(elsewhere.statusCode, 404);
+  assert.equal(elsewhere.json().error.code, 'organisation.not_found');
   const staff = await t.as(s.token, {
     method: 'POST',
     url: '/api/users',
@@ -82,7 +83,8 @@ test("a customer admin cannot change another customer's user (404) nor create us
   assert.equal(Boolean(still.active), true);
 });
 
-test('a customer admin grants the signing right to its own user', async () => {
+test('a customer admin grants the signing right to its own user whose phone is verified', async () => {
+  await t.db('users').where('id', w.userA.id).update({ phone_verified_at: '2026-11-20 08:00:00.000' });
   const s = await t.signIn(w.adminA.username);
   const res = await t.as(s.token, { method: 'PATCH', url: `/api/users/${w.userA.id}`, payload: { canSign: true } });
   assert.equal(res.statusCode, 200);
