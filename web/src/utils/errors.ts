@@ -14,8 +14,9 @@ export function errorMessage(error: unknown): string {
   if (!isApiError(error)) return t('errors.unknown');
   const key = `errors.${error.code}`;
   if (!te(key)) return error.message || t('errors.unknown');
-  if (error.code === 'auth.locked' || error.code === 'auth.rate_limited') {
-    const seconds = retryAfterSeconds(error.details);
+  // Lockouts and rate limits (sign-in, SMS codes) say how long to wait.
+  const seconds = retryAfterSeconds(error.details);
+  if (seconds !== null || error.code === 'auth.locked' || error.code === 'auth.rate_limited') {
     return t(key, { wait: seconds === null ? t('duration.later') : formatWait(seconds) });
   }
   return t(key);
