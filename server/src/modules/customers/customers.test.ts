@@ -55,6 +55,9 @@ test('sales managers and administrators see every customer', async () => {
     const res = await as(who, 'GET', '/api/customers?pageSize=200');
     assert.deepEqual(ids(res), [w.customerA, w.customerB, customerC].sort(), who);
   }
+  // Region filters match from the start of the name: 江苏 finds 江苏省, 苏州 is not a province.
+  assert.equal((await as('sales', 'GET', `/api/customers?province=${encodeURIComponent('江苏')}`)).json().total, 3);
+  assert.equal((await as('sales', 'GET', `/api/customers?province=${encodeURIComponent('苏州')}`)).json().total, 0);
 });
 
 test('a customer reads its own profile and nothing of another customer', async () => {
