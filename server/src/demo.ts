@@ -29,6 +29,8 @@ interface DemoOrg {
   city: string;
   address: string;
   managed?: boolean;
+  /** the portal's profile of a demo customer: class code, industry, contracted varieties with monthly kg */
+  profile?: { classCode: string; industry: string; varieties: [string, number][] };
   users: { username: string; displayName: string; role: Role; phone: string; canAnswer?: boolean; canSign?: boolean; canPrint?: boolean }[];
 }
 
@@ -52,6 +54,7 @@ export const DEMO_ORGS: DemoOrg[] = [
   {
     kind: 'customer',
     code: 'C10001',
+    profile: { classCode: 'agreement', industry: '钢材贸易', varieties: [['rebar', 3_000_000], ['wire_rod', 1_200_000]] },
     name: '苏州恒达钢材贸易有限公司',
     shortName: '恒达钢材',
     creditCode: withCheck('91320505MA1N2B3C4'),
@@ -67,6 +70,7 @@ export const DEMO_ORGS: DemoOrg[] = [
   {
     kind: 'customer',
     code: 'C10002',
+    profile: { classCode: 'strategic', industry: '建筑施工', varieties: [['rebar', 8_000_000], ['plate', 2_000_000]] },
     name: '杭州城建工程集团有限公司',
     shortName: '杭州城建',
     creditCode: withCheck('91330100MA2H4D5E6'),
@@ -82,6 +86,7 @@ export const DEMO_ORGS: DemoOrg[] = [
   {
     kind: 'customer',
     code: 'C10003',
+    profile: { classCode: 'direct_supply', industry: '钢结构', varieties: [['section', 1_500_000], ['hot_rolled_coil', 1_000_000]] },
     name: '合肥精工钢结构有限公司',
     shortName: '合肥精工',
     creditCode: withCheck('91340100MA2T6F7G8'),
@@ -136,6 +141,15 @@ export async function loadDemoData(db: Knex, config: Config): Promise<boolean> {
           updated_at: now,
         });
         if (u.role === 'account_manager') accountManagerId = Number(userId);
+      }
+      if (org.profile) {
+        const cls = await trx('customer_classes').where('code', org.profile.classCode).first('id');
+        const varieties = org.profile.varieties;
+        await trx('customer_profiles')
+          .insert({ organisation_id: orgId, class_id: cls?.id ?? null, industry: org.profile.industry, monthly_kg: varieties.reduce((s, [, kg]) => s + kg, 0) })
+          .onConflict('organisation_id')
+          .merge();
+        await trx('customer_varieties').insert(varieties.map(([variety, kg]) => ({ organisation_id: orgId, variety, monthly_kg: kg })));
       }
     }
     await audit(trx, systemActor('demo'), { action: 'demo.load', entity: 'system', details: { organisations: DEMO_ORGS.length } });

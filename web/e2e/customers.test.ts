@@ -94,7 +94,7 @@ describe('customer pages', () => {
     await page.waitForURL(/\/staff\/customers\/\d+$/);
     assert.equal(await text(page, 'customer-name'), '苏州恒达钢材贸易有限公司');
     assert.equal(await text(page, 'customer-code'), 'C10001');
-    assert.equal(await page.getByTestId('customer-class').getAttribute('data-class'), '');
+    assert.equal(await page.getByTestId('customer-class').getAttribute('data-class'), 'agreement');
 
     await page.getByTestId('customer-edit').click();
     await selectOption(page, 'customer-edit-class', '战略客户');
@@ -109,11 +109,11 @@ describe('customer pages', () => {
       .first('c.code');
     assert.equal(profile?.code, 'strategic');
 
-    // The history says who changed the class, from nothing to 战略客户.
+    // The history says who changed the class, from the demo's 协议户 to 战略客户.
     await page.getByTestId('customer-tab-history').click();
     const change = page.locator('[data-testid="customer-history-table"] [data-testid="history-change"][data-field="class"]');
     await change.waitFor();
-    assert.match(await change.innerText(), /客户分类\s*—\s*→\s*战略客户/);
+    assert.match(await change.innerText(), /客户分类\s*协议户\s*→\s*战略客户/);
     assert.match(await page.getByTestId('customer-history-table').innerText(), /sales\.manager/);
 
     // Back to the list as it was left: still only 江苏省.
