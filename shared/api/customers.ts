@@ -201,7 +201,12 @@ export const CreditView = Type.Object({
 });
 export type CreditView = Static<typeof CreditView>;
 
-/** The documented score (docs: server/src/modules/customers/grading.ts): points per factor and what they came from. */
+/**
+ * One factor of the documented score (server/src/modules/customers/grading.ts): its points and the measured inputs
+ * they came from, as integers, so that each language words them itself. Inputs per factor:
+ * punctuality {onTimeFen, dueFen} · overdue {days, fen, heavy (1 when above half the limit)} · tenure {months, -1 without
+ * any document} · volume {tonnes} · trend {last6Kg, prev6Kg} · fulfilment {closedKg, finishedKg}.
+ */
 export const GradeFactor = Type.Object({
   factor: Type.Union([
     Type.Literal('punctuality'),
@@ -213,8 +218,7 @@ export const GradeFactor = Type.Object({
   ]),
   points: Type.Integer(),
   max: Type.Integer(),
-  /** the measured input, e.g. "0.93" on-time share or "41" overdue days */
-  basis: Type.String(),
+  inputs: Type.Record(Type.String(), Type.Integer()),
 });
 export type GradeFactor = Static<typeof GradeFactor>;
 

@@ -210,6 +210,8 @@ test('nightly grading scores synced histories and keeps an override', async () =
   const pts = Object.fromEntries(c.grading.factors.map((f: { factor: string; points: number }) => [f.factor, f.points]));
   // punctuality 35·300/400 = 26; overdue 20 days = 15; tenure 6 months = 2; no shipments 0, 0; no finished order 5.
   assert.deepEqual(pts, { punctuality: 26, overdue: 15, tenure: 2, volume: 0, trend: 0, fulfilment: 5 });
+  assert.deepEqual(c.grading.factors[0].inputs, { onTimeFen: 300_00, dueFen: 400_00 }, 'the inputs the points came from');
+  assert.deepEqual(c.grading.factors.find((f: { factor: string }) => f.factor === 'overdue').inputs, { days: 20, fen: 100_00, heavy: 0 });
   assert.equal(c.grading.score, 48);
   assert.equal(c.grade, 'C');
   const p1 = await idOf('P1');

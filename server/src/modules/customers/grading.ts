@@ -140,20 +140,20 @@ export function score(h: History, w: Windows): Score {
     factor: 'punctuality',
     max: 35,
     points: due === 0 ? 18 : Math.round((35 * p.onTime) / due),
-    basis: due === 0 ? 'no invoice due' : `${p.onTime}/${due}`,
+    inputs: { onTimeFen: p.onTime, dueFen: due },
   });
 
   let overdue = h.overdueDays === 0 ? 25 : band(h.overdueDays, [[16, 20], [31, 15], [61, 8], [91, 3]], 0);
   const heavy = h.overdueFen > 0 && h.overdueFen * 2 > h.limitFen;
   if (heavy) overdue = Math.max(0, overdue - 5);
-  factors.push({ factor: 'overdue', max: 25, points: overdue, basis: `${h.overdueDays}d ${h.overdueFen}${heavy ? ' >50%' : ''}` });
+  factors.push({ factor: 'overdue', max: 25, points: overdue, inputs: { days: h.overdueDays, fen: h.overdueFen, heavy: heavy ? 1 : 0 } });
 
   const months = h.firstDocDate ? monthsBetween(h.firstDocDate, w.today) : -1;
   factors.push({
     factor: 'tenure',
     max: 10,
     points: months < 0 ? 0 : band(months, [[12, 2], [24, 5], [36, 8]], 10),
-    basis: months < 0 ? 'no document' : `${months}m`,
+    inputs: { months },
   });
 
   const tonnes = Math.floor(h.shippedKg12 / 1000);
@@ -161,7 +161,7 @@ export function score(h: History, w: Windows): Score {
     factor: 'volume',
     max: 15,
     points: h.shippedKg12 === 0 ? 0 : band(tonnes, [[1000, 3], [5000, 6], [20000, 9], [50000, 12]], 15),
-    basis: `${tonnes}t`,
+    inputs: { tonnes },
   });
 
   let trend: number;
@@ -172,14 +172,14 @@ export function score(h: History, w: Windows): Score {
   else if (10 * h.shippedKgLast6 >= 9 * h.shippedKgPrev6) trend = 3;
   else if (2 * h.shippedKgLast6 >= h.shippedKgPrev6) trend = 1;
   else trend = 0;
-  factors.push({ factor: 'trend', max: 5, points: trend, basis: `${h.shippedKgLast6}/${h.shippedKgPrev6}` });
+  factors.push({ factor: 'trend', max: 5, points: trend, inputs: { last6Kg: h.shippedKgLast6, prev6Kg: h.shippedKgPrev6 } });
 
   const finished = h.closedKg12 + h.cancelledKg12;
   factors.push({
     factor: 'fulfilment',
     max: 10,
     points: finished === 0 ? 5 : Math.round((10 * h.closedKg12) / finished),
-    basis: finished === 0 ? 'no finished order' : `${h.closedKg12}/${finished}`,
+    inputs: { closedKg: h.closedKg12, finishedKg: finished },
   });
 
   const total = factors.reduce((s, f) => s + f.points, 0);
