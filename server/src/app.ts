@@ -23,6 +23,8 @@ import erpSyncPlugin from './modules/erp-sync/plugin.js';
 import erpSyncRoutes from './modules/erp-sync/routes.js';
 import customersPlugin from './modules/customers/plugin.js';
 import customersRoutes from './modules/customers/routes.js';
+import approvalsRoutes from './modules/approvals/routes.js';
+import notificationsRoutes from './modules/notifications/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
 import { purgePhoneVerifications } from './modules/users/phone.js';
 
@@ -102,6 +104,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(auditRoutes);
       await api.register(erpSyncRoutes);
       await api.register(customersRoutes);
+      await api.register(approvalsRoutes);
+      await api.register(notificationsRoutes);
     },
     { prefix: '/api' },
   );

@@ -57,11 +57,13 @@ export interface Config {
     deliver: boolean;
     /** a message that failed this many times is marked failed and no longer retried */
     maxAttempts: number;
+    /** the gateway of SMS_PROVIDER=http; undefined for other providers */
+    http: { url: string; token: string; timeoutMs: number; retries: number; backoffMs: number } | undefined;
   };
 }
 
 /** SMS gateways the notifications plugin can talk to; a real one (e.g. Aliyun SMS) joins this list with its adapter. */
-export const SMS_PROVIDERS = ['log'] as const;
+export const SMS_PROVIDERS = ['log', 'http'] as const;
 export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
 
 export class ConfigError extends Error {
@@ -192,6 +194,7 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       schedule: str('SMS_SCHEDULE', '*/5 * * * * *'),
       deliver: bool('SMS_DELIVER', true),
       maxAttempts: int('SMS_MAX_ATTEMPTS', 5, 1, 100),
+      http: smsHttp(source, str('SMS_PROVIDER', 'log'), int, problems),
     },
     ...overrides,
   };
@@ -233,6 +236,30 @@ function smsProvider(raw: string, problems: string[]): SmsProviderName {
   if ((SMS_PROVIDERS as readonly string[]).includes(raw)) return raw as SmsProviderName;
   problems.push(`SMS_PROVIDER must be one of ${SMS_PROVIDERS.join(', ')} (got "${raw}")`);
   return 'log';
+}
+
+/** SMS_HTTP_URL (http or https), SMS_HTTP_TOKEN, SMS_HTTP_TIMEOUT_MS, SMS_HTTP_RETRIES, SMS_HTTP_BACKOFF_MS. */
+function smsHttp(
+  source: Source,
+  provider: string,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): Config['sms']['http'] {
+  if (provider !== 'http') return undefined;
+  const url = source.SMS_HTTP_URL ?? '';
+  try {
+    if (!['http:', 'https:'].includes(new URL(url).protocol)) problems.push('SMS_HTTP_URL must be an http:// or https:// URL');
+  } catch {
+    problems.push('SMS_PROVIDER=http needs SMS_HTTP_URL, the gateway\'s URL');
+  }
+  // Three tries of at most 10 s plus waits stay inside the deliverer's 60 s claim.
+  return {
+    url,
+    token: source.SMS_HTTP_TOKEN ?? '',
+    timeoutMs: int('SMS_HTTP_TIMEOUT_MS', 10_000, 100, 15_000),
+    retries: int('SMS_HTTP_RETRIES', 2, 0, 2),
+    backoffMs: int('SMS_HTTP_BACKOFF_MS', 1000, 0, 5000),
+  };
 }
 
 /** In development a JWT secret is generated once and kept under data/, so restarts keep sessions. */

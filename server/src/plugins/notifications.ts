@@ -5,16 +5,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Knex } from 'knex';
 import { dialectOf, toDbTime } from '../db/knex.js';
 import { createSmsProvider, type SmsProvider } from './sms-provider.js';
+import { checkParams, redactParams, render, type TemplateKey } from '../modules/notifications/templates.js';
 
-/**
- * The messages the portal sends, and which of their parameters are secret. A secret (a one-time code) must reach
- * the gateway, so it is stored until then, then redacted; it is never returned by an API or written to the log.
- * Allocation notices and contract signing codes join this list with their modules.
- */
-export const SMS_TEMPLATES = {
-  phone_verify: { params: ['code'], secret: ['code'] },
-} as const satisfies Record<string, { params: readonly string[]; secret: readonly string[] }>;
-export type SmsTemplate = keyof typeof SMS_TEMPLATES;
+/** SMS templates are the notification templates (zh-CN and en texts, parameters, secrets) in one file. */
+export type SmsTemplate = TemplateKey;
 
 export interface SmsInput {
   /** the caller's name for this message, e.g. `phone_verify:42`: sending again with it adds nothing */
@@ -55,8 +49,7 @@ const isDuplicateKey = (err: unknown) => {
 
 /** Queues one message in the caller's transaction; a message with the same idempotency key is kept, not doubled. */
 export async function enqueueSms(trx: Knex.Transaction, input: SmsInput): Promise<{ id: number; created: boolean }> {
-  const spec = SMS_TEMPLATES[input.template];
-  if (!spec) throw new Error(`unknown SMS template ${input.template}`);
+  checkParams(input.template, input.params);
   if (!/^1[3-9][0-9]{9}$/.test(input.phone)) throw new Error('SMS phone must be a mainland China mobile number');
   if (!input.idempotencyKey || input.idempotencyKey.length > 128) throw new Error('SMS idempotency key must be 1-128 characters');
   const now = toDbTime(new Date());
@@ -86,11 +79,7 @@ export async function enqueueSms(trx: Knex.Transaction, input: SmsInput): Promis
 }
 
 function redact(template: string, paramsJson: string): string {
-  const secret: readonly string[] = SMS_TEMPLATES[template as SmsTemplate]?.secret ?? [];
-  if (!secret.length) return paramsJson;
-  const params = JSON.parse(paramsJson) as Record<string, string>;
-  for (const k of secret) if (k in params) params[k] = '***';
-  return JSON.stringify(params);
+  return JSON.stringify(redactParams(template, JSON.parse(paramsJson) as Record<string, string>));
 }
 
 // Retries come quickly: a verification code lives 5 minutes.
@@ -99,7 +88,8 @@ const backoffMs = (attempts: number) => Math.min(5 * 60_000, 5000 * 2 ** Math.ma
 /**
  * Sends what is due. Each message is first claimed with a conditional update (its attempt count acts as a
  * version), so two deliverers, in one process or several, never both send it. A deliverer that dies after its
- * claim leaves the message to be retried when the claim runs out: at least once, never twice while alive.
+ * claim leaves the message to be retried when the claim runs out; the retry carries the same idempotency key and
+ * the attempt number, and every provider hands a key to the handset at most once, so a crash neither loses nor doubles it.
  */
 export async function deliverSms(
   db: Knex,
@@ -114,7 +104,7 @@ export async function deliverSms(
     .where('next_attempt_at', '<=', toDbTime(now))
     .orderBy('id')
     .limit(settings.batchSize)
-    .select('id', 'phone', 'template', 'params', 'attempts');
+    .select('id', 'idempotency_key', 'phone', 'template', 'params', 'attempts');
   for (const m of due) {
     const attempts = Number(m.attempts) + 1;
     const claimed = await db('sms_messages')
@@ -123,10 +113,13 @@ export async function deliverSms(
       .update({ attempts, next_attempt_at: toDbTime(new Date(Date.now() + settings.claimSeconds * 1000)) });
     if (claimed !== 1) continue;
     try {
-      const { providerId } = await provider.send(m.phone, m.template, JSON.parse(m.params));
+      const params = JSON.parse(m.params) as Record<string, string>;
+      // SMS go out in Chinese: the mill's gateway templates are registered in Chinese under its sign name.
+      const text = render(m.template, params, 'zh-CN').body;
+      const { providerId, status } = await provider.send({ idempotencyKey: m.idempotency_key, phone: m.phone, template: m.template, text, params, attempt: attempts });
       await db('sms_messages')
         .where({ id: m.id, attempts })
-        .update({ state: 'sent', provider_id: providerId, sent_at: toDbTime(new Date()), last_error: null, params: redact(m.template, m.params) });
+        .update({ state: 'sent', provider_id: providerId, provider_status: status ?? null, sent_at: toDbTime(new Date()), last_error: null, params: redact(m.template, m.params) });
       result.sent++;
     } catch (err) {
       const final = attempts >= settings.maxAttempts;

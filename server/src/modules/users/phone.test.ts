@@ -290,7 +290,7 @@ describe('SMS outbox', () => {
     const calls: string[] = [];
     const slow: SmsProvider = {
       name: 'recording',
-      async send(phone) {
+      async send({ phone }) {
         calls.push(phone);
         await sleep(15);
         return { providerId: `rec-${calls.length}` };

@@ -1,0 +1,109 @@
+// The texts the portal sends, in-app and by SMS, in zh-CN and en: one entry per template key with its parameters.
+/**
+ * `{name}` in a text is replaced by the parameter of that name. `params` lists every parameter a caller must give;
+ * `secret` those that must never be shown again once sent (one-time codes): they are not stored in in-app rows
+ * and are redacted from the SMS outbox after delivery. A missing or unknown parameter is a programming error.
+ */
+export interface TemplateSpec {
+  params: readonly string[];
+  secret: readonly string[];
+  'zh-CN': { title: string; body: string };
+  en: { title: string; body: string };
+}
+
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'zh-CN';
+
+export const TEMPLATES = {
+  allocation_published: {
+    params: ['period', 'variety', 'tonnes', 'deadline'],
+    secret: [],
+    'zh-CN': { title: '{period} 资源分配已发布', body: '贵司 {period} {variety} 分配量 {tonnes} 吨，请于 {deadline} 前在线响应。' },
+    en: { title: 'Allocation for {period} published', body: 'Your {period} allocation of {variety} is {tonnes} t. Please answer online by {deadline}.' },
+  },
+  answer_returned: {
+    params: ['period', 'variety', 'comment'],
+    secret: [],
+    'zh-CN': { title: '{period} 响应被退回修改', body: '贵司 {period} {variety} 的响应已退回，意见：{comment}' },
+    en: { title: 'Answer for {period} returned', body: 'Your answer for {period} {variety} was returned for change: {comment}' },
+  },
+  approval_needed: {
+    params: ['customer', 'subject'],
+    secret: [],
+    'zh-CN': { title: '待审核：{customer}', body: '{customer} 的 {subject} 等待您审核。' },
+    en: { title: 'Approval needed: {customer}', body: '{subject} of {customer} is waiting for your approval.' },
+  },
+  approval_done: {
+    params: ['subject', 'outcome'],
+    secret: [],
+    'zh-CN': { title: '审核完成：{subject}', body: '{subject} 的审核结果：{outcome}。' },
+    en: { title: 'Approval finished: {subject}', body: 'The approval of {subject} ended: {outcome}.' },
+  },
+  intent_contract_created: {
+    params: ['contractNo', 'tonnes'],
+    secret: [],
+    'zh-CN': { title: '意向合同 {contractNo} 已生成', body: '意向合同 {contractNo}（{tonnes} 吨）已生成，请查看。' },
+    en: { title: 'Intent contract {contractNo} created', body: 'Intent contract {contractNo} ({tonnes} t) has been created.' },
+  },
+  demand_answered: {
+    params: ['demandNo'],
+    secret: [],
+    'zh-CN': { title: '需求 {demandNo} 已答复', body: '钢厂已答复贵司需求 {demandNo}，请查看。' },
+    en: { title: 'Demand {demandNo} answered', body: 'The mill has answered your demand {demandNo}.' },
+  },
+  signing_code: {
+    params: ['contractNo', 'code'],
+    secret: ['code'],
+    'zh-CN': { title: '合同签署验证码', body: '您正在签署合同 {contractNo}，验证码 {code}，5 分钟内有效。请勿告诉他人。' },
+    en: { title: 'Contract signing code', body: 'You are signing contract {contractNo}. Your code is {code}, valid for 5 minutes. Do not share it.' },
+  },
+  phone_verify: {
+    params: ['code'],
+    secret: ['code'],
+    'zh-CN': { title: '手机验证码', body: '您的手机验证码为 {code}，5 分钟内有效。请勿告诉他人。' },
+    en: { title: 'Phone verification code', body: 'Your phone verification code is {code}, valid for 5 minutes. Do not share it.' },
+  },
+} as const satisfies Record<string, TemplateSpec>;
+
+export type TemplateKey = keyof typeof TEMPLATES;
+export type TemplateParams = Record<string, string>;
+
+export function isTemplateKey(key: string): key is TemplateKey {
+  return Object.prototype.hasOwnProperty.call(TEMPLATES, key);
+}
+
+/** Throws when a parameter is missing, empty or not declared: callers find out in their tests, not on a handset. */
+export function checkParams(key: string, params: TemplateParams): void {
+  if (!isTemplateKey(key)) throw new Error(`unknown notification template ${key}`);
+  const spec: TemplateSpec = TEMPLATES[key];
+  for (const p of spec.params) {
+    if (typeof params[p] !== 'string' || params[p] === '') throw new Error(`template ${key} needs parameter ${p}`);
+  }
+  for (const p of Object.keys(params)) {
+    if (!spec.params.includes(p)) throw new Error(`template ${key} has no parameter ${p}`);
+  }
+}
+
+const fill = (text: string, params: TemplateParams) => text.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`);
+
+/** The title and body of a template in one language; secret parameters the caller redacted show as '***'. */
+export function render(key: string, params: TemplateParams, locale: Locale = DEFAULT_LOCALE): { title: string; body: string } {
+  if (!isTemplateKey(key)) throw new Error(`unknown notification template ${key}`);
+  const text = TEMPLATES[key][locale] ?? TEMPLATES[key][DEFAULT_LOCALE];
+  return { title: fill(text.title, params), body: fill(text.body, params) };
+}
+
+/** The parameters with secret values replaced, for anything kept after delivery. */
+export function redactParams(key: string, params: TemplateParams): TemplateParams {
+  if (!isTemplateKey(key)) return params;
+  const secret: readonly string[] = TEMPLATES[key].secret;
+  if (!secret.length) return params;
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, secret.includes(k) ? '***' : v]));
+}
+
+/** Picks the supported locale closest to a requested one (e.g. 'en-US' -> 'en'); anything else is zh-CN. */
+export function pickLocale(requested: string | undefined): Locale {
+  if (!requested) return DEFAULT_LOCALE;
+  return requested.toLowerCase().startsWith('en') ? 'en' : DEFAULT_LOCALE;
+}
