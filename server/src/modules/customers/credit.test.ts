@@ -6,6 +6,7 @@ import { createTestApp, makeOrganisation, makeUser, type TestApp } from '../../.
 import { customer, invoice, material, receipt, salesOrder, writeStaging, type StagingRow } from '../../../test/erp-fixtures.js';
 import { creditCodeCheck } from '../../demo.js';
 import { gradeAll } from './credit.js';
+import { toDbTime } from '../../db/knex.js';
 
 let t: TestApp;
 let sales: string;
@@ -222,4 +223,16 @@ test('nightly grading scores synced histories and keeps an override', async () =
   const run = await t.as(sales, { method: 'POST', url: '/api/customers/grades/recompute' });
   assert.equal(run.statusCode, 200, run.body);
   assert.ok(run.json().graded >= 5);
+});
+
+test('after a sync only the customers whose documents changed are refreshed; the nightly job refreshes all', async () => {
+  const [k400, g2] = [await idOf('K400'), await idOf('G2')];
+  // K400's documents were synced an hour ago; a value no refresh would write shows whether it is recomputed.
+  await t.db('erp_records').where('customer_code', 'K400').update({ synced_at: toDbTime(new Date(Date.now() - 3600_000)) });
+  await t.db('customer_profiles').where('organisation_id', k400).update({ used_fen: 123 });
+  await erp([{ iface: 'customer_balance', key: 'G2', payload: balance('G2', { balanceFen: 260_000_00 }) }]);
+  assert.equal((await get(sales, `/api/customers/${g2}`)).json().usedFen, 260_000_00, 'the changed customer is refreshed');
+  assert.equal((await get(sales, `/api/customers/${k400}`)).json().usedFen, 123, 'an unchanged customer is left alone');
+  await t.as(sales, { method: 'POST', url: '/api/customers/grades/recompute' });
+  assert.equal((await get(sales, `/api/customers/${k400}`)).json().usedFen, 0, 'the full refresh recomputes it');
 });

@@ -6,7 +6,7 @@ import type { CreditCheck, CreditGrade, CreditPolicy } from '../../../../shared/
 import { toDbTime } from '../../db/knex.js';
 import { audit, systemActor } from '../../plugins/audit.js';
 import { score, windows, type History, type Invoice, type Receipt } from './grading.js';
-import { groupUsed, num, readPolicies } from './store.js';
+import { groupUsed, num, readPolicies, readSetting, writeSetting } from './store.js';
 
 type Db = Knex | Knex.Transaction;
 const CHUNK = 400;
@@ -25,30 +25,69 @@ async function customerIds(db: Db): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.code, Number(r.id)]));
 }
 
+const CREDIT_INTERFACES = ['customer', 'customer_balance', 'sales_order', 'invoice'];
+const REFRESHED_AT = 'credit.refreshed_at';
+// A sync stamps synced_at before its transaction commits; looking back this far covers any commit in flight.
+const OVERLAP_MS = 5 * 60_000;
+// Beyond this many changed customers one pass over all of them is cheaper than a long IN list.
+const INCREMENTAL_MAX = 1000;
+
 /**
- * Recomputes every customer's credit snapshot from the synced balances (客户余额) and open sales orders:
- * used = max(0, ERP balance + open orders not yet invoiced) — open, unsettled value less advance receipts,
- * since the ERP's balance is invoiced minus received (negative when paid in advance).
+ * After a sync: refreshes the customers whose balances, orders, invoices or master changed since the last refresh
+ * (all of them on the first run or after a large change), so that the cost follows the change, not the customer count.
  */
-export async function refreshCredit(db: Knex): Promise<{ customers: number }> {
-  const ids = await customerIds(db);
-  const balances: { customer_code: string; payload: string }[] = await db('erp_records')
-    .select('customer_code', 'payload')
-    .where({ interface: 'customer_balance', deleted: false });
-  const invoiced = db('erp_records')
-    .select('order_no')
-    .sum({ inv: 'amount_fen' })
-    .where({ interface: 'invoice', deleted: false })
-    .whereNotNull('order_no')
-    .andWhere((w) => w.whereNull('doc_status').orWhereNot('doc_status', 'cancelled'))
+export async function refreshChangedCredit(db: Knex): Promise<{ customers: number }> {
+  const startedAt = new Date();
+  const last = await readSetting(db, REFRESHED_AT, '');
+  let codes: string[] | undefined;
+  if (last) {
+    const since = toDbTime(new Date(new Date(last).getTime() - OVERLAP_MS));
+    const rows: { customer_code: string }[] = await db('erp_records')
+      .distinct('customer_code')
+      .whereIn('interface', CREDIT_INTERFACES)
+      .andWhere('synced_at', '>=', since)
+      .whereNotNull('customer_code')
+      .limit(INCREMENTAL_MAX + 1);
+    if (rows.length <= INCREMENTAL_MAX) codes = rows.map((r) => r.customer_code);
+  }
+  const result = await refreshCredit(db, codes);
+  await writeSetting(db, REFRESHED_AT, startedAt.toISOString());
+  return result;
+}
+
+/**
+ * Recomputes the credit snapshot of the given customers (all when `codes` is undefined) from the synced balances
+ * (客户余额) and open sales orders: used = max(0, ERP balance + open orders not yet invoiced) — open, unsettled
+ * value less advance receipts, since the ERP's balance is invoiced minus received (negative when paid in advance).
+ */
+export async function refreshCredit(db: Knex, codes?: string[]): Promise<{ customers: number }> {
+  if (codes && !codes.length) return { customers: 0 };
+  const all = await customerIds(db);
+  const ids = codes ? new Map(codes.filter((c) => all.has(c)).map((c) => [c, all.get(c)!])) : all;
+  const only = <T extends Knex.QueryBuilder>(qb: T, column: string): T => (codes ? (qb.whereIn(column, codes) as T) : qb);
+  const balances: { customer_code: string; payload: string }[] = await only(
+    db('erp_records').select('customer_code', 'payload').where({ interface: 'customer_balance', deleted: false }),
+    'customer_code',
+  );
+  const invoiced = only(
+    db('erp_records')
+      .select('order_no')
+      .sum({ inv: 'amount_fen' })
+      .where({ interface: 'invoice', deleted: false })
+      .whereNotNull('order_no')
+      .andWhere((w) => w.whereNull('doc_status').orWhereNot('doc_status', 'cancelled')),
+    'customer_code',
+  )
     .groupBy('order_no')
     .as('i');
-  const open: { customer_code: string; open_fen: string | number | null }[] = await db('erp_records as o')
-    .leftJoin(invoiced, 'i.order_no', 'o.order_no')
-    .select('o.customer_code')
-    .sum({ open_fen: db.raw('case when o.amount_fen - coalesce(i.inv, 0) > 0 then o.amount_fen - coalesce(i.inv, 0) else 0 end') })
-    .where({ 'o.interface': 'sales_order', 'o.deleted': false, 'o.doc_status': 'open' })
-    .groupBy('o.customer_code');
+  const open: { customer_code: string; open_fen: string | number | null }[] = await only(
+    db('erp_records as o')
+      .leftJoin(invoiced, 'i.order_no', 'o.order_no')
+      .select('o.customer_code')
+      .sum({ open_fen: db.raw('case when o.amount_fen - coalesce(i.inv, 0) > 0 then o.amount_fen - coalesce(i.inv, 0) else 0 end') })
+      .where({ 'o.interface': 'sales_order', 'o.deleted': false, 'o.doc_status': 'open' }),
+    'o.customer_code',
+  ).groupBy('o.customer_code');
   const openBy = new Map(open.map((r) => [r.customer_code, num(r.open_fen)]));
   const rows = new Map<number, Record<string, unknown>>();
   const blank = (id: number, code: string) => ({

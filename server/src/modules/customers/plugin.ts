@@ -1,14 +1,14 @@
 // Wires the Customers module's derived data: after every sync that applied documents the ERP customer master is
 // matched and the credit snapshot refreshed; every night all customers are graded (and on demand by a route).
 import fp from 'fastify-plugin';
-import { gradeAll, refreshCredit } from './credit.js';
+import { gradeAll, refreshChangedCredit, refreshCredit } from './credit.js';
 import { matchErpCustomers } from './matching.js';
 
 export default fp(
   async (app) => {
     app.erpSync.afterApply(async () => {
       await matchErpCustomers(app.db);
-      await refreshCredit(app.db);
+      await refreshChangedCredit(app.db);
     });
     app.scheduler.add({
       name: 'customers.grade',
