@@ -29,6 +29,12 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', name: 'home', component: HomePage, meta: { titleKey: 'home.title' } },
       {
+        path: 'notifications',
+        name: 'notifications',
+        component: () => import('@/pages/notifications/NotificationsPage.vue'),
+        meta: { titleKey: 'notifications.title' },
+      },
+      {
         path: 'org/users',
         name: 'org-users',
         component: () => import('@/pages/admin/UsersPage.vue'),
