@@ -9,4 +9,5 @@ export * from './api/system.js';
 export * from './api/erp.js';
 export * from './erp/interfaces.js';
 export * from './api/customers.js';
+export * from './api/approvals.js';
 export * from './api/notifications.js';

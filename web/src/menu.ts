@@ -1,6 +1,7 @@
 // The side menu as data: each module adds its entries here with the roles that see them.
 import type { Component } from 'vue';
 import {
+  Checked,
   CollectionTag,
   Connection,
   DataAnalysis,
@@ -10,6 +11,7 @@ import {
   Link,
   OfficeBuilding,
   Postcard,
+  SetUp,
   Share,
   User,
   UserFilled,
@@ -52,6 +54,8 @@ export const MENU: readonly MenuEntry[] = [
     roles: ['admin', 'sales_manager'],
   },
   { key: 'admin-customer-classes', path: '/admin/customer-classes', labelKey: 'nav.customerClasses', icon: CollectionTag, roles: ['admin'] },
+  { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
+  { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },
   { key: 'admin-audit', path: '/admin/audit', labelKey: 'nav.adminAudit', icon: Document, roles: ['admin'] },
   { key: 'admin-erp', path: '/admin/erp', labelKey: 'nav.adminErp', icon: Connection, roles: ['admin'] },

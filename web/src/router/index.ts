@@ -48,6 +48,18 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: STAFF_ROLES, titleKey: 'organisations.title' },
       },
       {
+        path: 'staff/approvals',
+        name: 'approvals',
+        component: () => import('@/pages/approvals/ApprovalQueuePage.vue'),
+        meta: { roles: STAFF_ROLES, titleKey: 'approvals.queue.title' },
+      },
+      {
+        path: 'admin/approval-rules',
+        name: 'admin-approval-rules',
+        component: () => import('@/pages/approvals/ApprovalRulesPage.vue'),
+        meta: { roles: ['admin'], titleKey: 'approvals.rules.title' },
+      },
+      {
         path: 'staff/customers',
         name: 'customers',
         component: () => import('@/pages/customers/CustomersPage.vue'),
