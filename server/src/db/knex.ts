@@ -65,6 +65,18 @@ export function fromDbTime(v: string | null | undefined): string | null {
   return new Date(String(v).replace(' ', 'T') + (String(v).endsWith('Z') ? '' : 'Z')).toISOString();
 }
 
+/** A LIKE pattern matching `text` anywhere, its own % _ and \\ taken literally. */
+export function likeContains(text: string): string {
+  return `%${escapeLike(text)}%`;
+}
+
+/** A LIKE pattern matching values that start with `text` (an index on the column still serves it). */
+export function likePrefix(text: string): string {
+  return `${escapeLike(text)}%`;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
+
 export function nowDb(): string {
   return toDbTime(new Date());
 }

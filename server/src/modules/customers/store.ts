@@ -12,6 +12,7 @@ import type {
   MatchState,
 } from '../../../../shared/api/customers.js';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
+import { likeContains, likePrefix } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -114,21 +115,17 @@ export function visibleCustomers(db: Db, p: Principal) {
   return scopeToCustomers(qb, p, 'o.id');
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => '\\' + ch);
-const like = (s: string) => `%${escapeLike(s)}%`;
-const prefix = (s: string) => `${escapeLike(s)}%`;
-
 /** The list's filters, shared by the page, the CSV export and the statistics. */
 export function applyFilters(qb: Knex.QueryBuilder, q: Omit<CustomerListQuery, 'page' | 'pageSize' | 'sort' | 'order'>) {
   if (q.q) {
-    const l = like(q.q);
+    const l = likeContains(q.q);
     qb.andWhere((w) => w.where('o.name', 'like', l).orWhere('o.code', 'like', l).orWhere('o.short_name', 'like', l).orWhere('o.credit_code', 'like', l));
   }
   if (q.classId) qb.andWhere('p.class_id', q.classId);
   // Region and industry match from the start, so that 江苏 finds 江苏省 (and an index still serves the query).
-  if (q.province) qb.andWhere('o.province', 'like', prefix(q.province));
-  if (q.city) qb.andWhere('o.city', 'like', prefix(q.city));
-  if (q.industry) qb.andWhere('p.industry', 'like', prefix(q.industry));
+  if (q.province) qb.andWhere('o.province', 'like', likePrefix(q.province));
+  if (q.city) qb.andWhere('o.city', 'like', likePrefix(q.city));
+  if (q.industry) qb.andWhere('p.industry', 'like', likePrefix(q.industry));
   if (q.accountManagerId) qb.andWhere('o.account_manager_id', q.accountManagerId);
   if (q.grade) qb.andWhere('p.grade', q.grade);
   if (q.active !== undefined) qb.andWhere('o.active', q.active);

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Organisation, OrganisationListQuery } from '../../../../shared/api/organisations.js';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
+import { likeContains } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -57,7 +58,7 @@ export async function listVisibleOrganisations(db: Db, p: Principal, q: Organisa
   const base = visible(db, p).modify((qb) => {
     if (q.kind) qb.andWhere('kind', q.kind);
     if (q.q) {
-      const like = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      const like = likeContains(q.q);
       qb.andWhere((w) => w.where('name', 'like', like).orWhere('code', 'like', like).orWhere('short_name', 'like', like));
     }
   });

@@ -4,7 +4,7 @@ import type { User, UserListQuery } from '../../../../shared/api/users.js';
 import type { Me } from '../../../../shared/api/auth.js';
 import type { Role } from '../../../../shared/roles.js';
 import type { Principal } from '../../plugins/access.js';
-import { dialectOf, fromDbTime } from '../../db/knex.js';
+import { dialectOf, fromDbTime, likeContains } from '../../db/knex.js';
 import { toOrganisation, type OrganisationRow } from '../organisations/store.js';
 
 type Db = Knex | Knex.Transaction;
@@ -89,7 +89,7 @@ export async function listManageableUsers(db: Db, p: Principal, q: UserListQuery
     if (q.role) qb.andWhere('u.role', q.role);
     if (q.active !== undefined) qb.andWhere('u.active', q.active);
     if (q.q) {
-      const like = `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      const like = likeContains(q.q);
       qb.andWhere((w) => w.where('u.username', 'like', like).orWhere('u.display_name', 'like', like).orWhere('u.phone', 'like', like));
     }
   });
