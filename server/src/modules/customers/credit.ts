@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { CreditCheck, CreditGrade, CreditPolicy } from '../../../../shared/api/customers.js';
 import { toDbTime } from '../../db/knex.js';
 import { audit, systemActor } from '../../plugins/audit.js';
+import { matchErpCustomers } from './matching.js';
 import { score, windows, type History, type Invoice, type Receipt } from './grading.js';
 import { groupUsed, num, readPolicies, readSetting, writeSetting } from './store.js';
 
@@ -245,6 +246,13 @@ export async function gradeAll(db: Knex, now = new Date()): Promise<{ graded: nu
     );
   });
   return { graded: writes.length, changed: history.length, ms: Date.now() - started };
+}
+
+/** The nightly job, also run on demand: match the ERP master, refresh every customer's credit, grade them all. */
+export async function recomputeCustomers(db: Knex): Promise<{ graded: number; changed: number; ms: number }> {
+  await matchErpCustomers(db);
+  await refreshCredit(db);
+  return gradeAll(db);
 }
 
 export interface CreditFigures {

@@ -1,7 +1,7 @@
 // Wires the Customers module's derived data: after every sync that applied documents the ERP customer master is
 // matched and the credit snapshot refreshed; every night all customers are graded (and on demand by a route).
 import fp from 'fastify-plugin';
-import { gradeAll, refreshChangedCredit, refreshCredit } from './credit.js';
+import { recomputeCustomers, refreshChangedCredit } from './credit.js';
 import { matchErpCustomers } from './matching.js';
 
 export default fp(
@@ -14,11 +14,7 @@ export default fp(
       name: 'customers.grade',
       // Nightly, after the ERP's end-of-day balances have been synced.
       schedule: '30 1 * * *',
-      run: async () => {
-        await matchErpCustomers(app.db);
-        await refreshCredit(app.db);
-        return gradeAll(app.db);
-      },
+      run: () => recomputeCustomers(app.db),
     });
   },
   { name: 'customers', dependencies: ['erp-sync', 'scheduler'] },

@@ -38,7 +38,7 @@ import { allow } from '../../plugins/access.js';
 import { principalOf } from '../../plugins/auth.js';
 import { actorOf, audit } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
-import { gradeAll, refreshCredit } from './credit.js';
+import { recomputeCustomers, refreshCredit } from './credit.js';
 import { acceptErp, matchErpCustomers } from './matching.js';
 import * as svc from './service.js';
 
@@ -92,8 +92,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/customers/grades/recompute',
     { config: { access: allow.roles(['sales_manager', 'admin'], 'mill') }, schema: { tags, summary: 'Recompute every credit grade now', response: withErrors({ 200: GradeRunResult }) } },
     async (req) => {
-      await refreshCredit(app.db);
-      const result = await gradeAll(app.db);
+      const result = await recomputeCustomers(app.db);
       await audit(app.db, actorOf(req), { action: 'customer.grades_recomputed', entity: 'customer', details: result });
       return result;
     },
@@ -115,7 +114,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { access: admin }, schema: { tags, summary: "Accept the ERP's values for a conflicting customer", params: CodeParams, response: withErrors({ 200: MatchRunResult }) } },
     async (req) => {
       const result = await tx((trx) => acceptErp(trx, actorOf(req), req.params.code));
-      await refreshCredit(app.db);
+      await refreshCredit(app.db, [req.params.code]);
       return result;
     },
   );

@@ -52,9 +52,9 @@ import {
   readVarieties,
   replaceContacts,
   replaceVarieties,
-  toClass,
   updateProfile,
   visibleCustomers,
+  warningCandidateRows,
   writeSetting,
   type CustomerRow,
 } from './store.js';
@@ -546,10 +546,7 @@ export async function deleteGroup(trx: Knex.Transaction, actor: Actor, id: numbe
 
 export async function creditWarnings(db: Db, p: Principal): Promise<CreditWarningList> {
   const sharePct = Number(await readSetting(db, 'credit.warning_share_pct', '80'));
-  // Candidates in SQL (exposure at the share of the limit, overdue, or in a group); the group rule in code.
-  const rows: CustomerRow[] = await allCustomerRows(db, p, {}).then((all) =>
-    all.filter((r) => num(r.overdue_fen) > 0 || (r.overdue_days ?? 0) > 0 || r.group_id !== null || 100 * num(r.used_fen) >= sharePct * num(r.credit_limit_fen)),
-  );
+  const rows = await warningCandidateRows(db, p, sharePct);
   const used = await groupUsed(db, [...new Set(rows.map((r) => r.group_id).filter((g): g is number => g !== null))]);
   const items = [];
   for (const r of rows) {
@@ -741,4 +738,3 @@ export async function myProfile(db: Db, p: Principal): Promise<MyCustomerProfile
   };
 }
 
-export { toClass };

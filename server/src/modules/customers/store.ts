@@ -8,7 +8,6 @@ import type {
   CreditPolicy,
   CustomerClass,
   CustomerListQuery,
-  CustomerSummary,
   MatchState,
 } from '../../../../shared/api/customers.js';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
@@ -166,6 +165,23 @@ export async function listCustomerRows(db: Db, p: Principal, q: CustomerListQuer
 
 export async function allCustomerRows(db: Db, p: Principal, q: Omit<CustomerListQuery, 'page' | 'pageSize'>): Promise<CustomerRow[]> {
   return applyFilters(visibleCustomers(db, p), q).select(COLUMNS).orderBy('o.code');
+}
+
+/**
+ * Customers that may be on the warning list: overdue, in a group, or with exposure at sharePct of their limit
+ * (a customer without a limit included); the service applies the exact rules, the group's among them.
+ */
+export async function warningCandidateRows(db: Db, p: Principal, sharePct: number): Promise<CustomerRow[]> {
+  return visibleCustomers(db, p)
+    .andWhere((w) =>
+      w
+        .where('p.overdue_fen', '>', 0)
+        .orWhere('p.overdue_days', '>', 0)
+        .orWhereNotNull('p.group_id')
+        .orWhereRaw('100 * coalesce(p.used_fen, 0) >= ? * coalesce(p.credit_limit_fen, 0)', [sharePct]),
+    )
+    .select(COLUMNS)
+    .orderBy('o.code');
 }
 
 export async function findCustomerRow(db: Db, p: Principal, id: number): Promise<CustomerRow | undefined> {
