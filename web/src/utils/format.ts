@@ -1,5 +1,6 @@
 // Display formats: timestamps are stored in UTC and always shown in China time (Asia/Shanghai).
 import { i18n, type AppLocale } from '@/i18n';
+import { decimalText } from '@shared/units';
 
 export const DISPLAY_TIME_ZONE = 'Asia/Shanghai';
 
@@ -63,12 +64,10 @@ export function formatInteger(value: number): string {
 // Weights travel as integer kilograms and money as integer fen (DESIGN.md §3); both are split with integer
 // arithmetic, so no binary fraction ever reaches the screen.
 // The split is done on the decimal digits of the integer, so even values near 2^53 are exact.
-function splitUnits(value: number, digits: number, grouped = true): string {
-  const sign = value < 0 ? '-' : '';
-  const text = String(Math.abs(Math.trunc(value))).padStart(digits + 1, '0');
-  const whole = text.slice(0, text.length - digits);
-  const part = text.slice(text.length - digits);
-  return `${sign}${grouped ? formatInteger(Number(whole)) : whole}.${part}`;
+function splitUnits(value: number, digits: number): string {
+  const [whole, part] = decimalText(value, digits).split('.');
+  const sign = whole.startsWith('-') ? '-' : '';
+  return `${sign}${formatInteger(Number(whole.replace('-', '')))}.${part}`;
 }
 
 /** Integer kilograms as tonnes with three decimals. */
@@ -88,9 +87,7 @@ export function formatMoney(fen: number): string {
 }
 
 /** An integer in its smallest unit as plain decimal text for an input box (no grouping): 1250 fen -> "12.50". */
-export function decimalText(value: number, digits: number): string {
-  return splitUnits(value, digits, false);
-}
+export { decimalText };
 
 /**
  * Decimal text typed by a user as an integer of the smallest unit, by string arithmetic (no binary fraction):

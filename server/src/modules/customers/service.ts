@@ -34,6 +34,7 @@ import { scopeToCustomers, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { fromDbTime, nowDb, toDbTime } from '../../db/knex.js';
+import { decimalText } from '../../../../shared/units.js';
 import { enqueueOutbox } from '../erp-sync/outbox.js';
 import { GRADE_RANK } from './grading.js';
 import { available, checkCredit, policyFor } from './credit.js';
@@ -626,12 +627,8 @@ export function csvCell(v: unknown): string {
 export const toCsv = (header: string[], rows: unknown[][]) =>
   '\uFEFF' + [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 
-const yuan = (fen: number) => {
-  const neg = fen < 0;
-  const a = Math.abs(fen);
-  return `${neg ? '-' : ''}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
-};
-const tonnes = (kg: number) => `${Math.floor(kg / 1000)}.${String(kg % 1000).padStart(3, '0')}`;
+const yuan = (fen: number) => decimalText(fen, 2);
+const tonnes = (kg: number) => decimalText(kg, 3);
 
 export async function exportCustomers(db: Db, p: Principal, q: Omit<CustomerListQuery, 'page' | 'pageSize'>): Promise<string> {
   const rows = await summaries(db, await allCustomerRows(db, p, q));
