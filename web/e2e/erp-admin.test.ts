@@ -178,7 +178,10 @@ describe('ERP sync page', () => {
     await field(page, 'erp-quarantine-doc-key-filter').fill(key);
     await field(page, 'erp-quarantine-doc-key-filter').press('Enter');
     await quarantineRow(page, key).waitFor();
-    assert.equal(await page.locator('[data-testid="erp-quarantine-table"] [data-testid="erp-quarantine-row"]').count(), 1);
+    // The row can show before the filtered page replaces the unfiltered one: wait for the filtered list to settle.
+    const rows = '[data-testid="erp-quarantine-table"] [data-testid="erp-quarantine-row"]';
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 1, rows).catch(() => undefined);
+    assert.equal(await page.locator(rows).count(), 1);
     await quarantineRow(page, key).click();
     await page.locator('[data-testid="erp-quarantine-detail"][data-state="open"]').waitFor();
 
