@@ -47,7 +47,11 @@ const onlyDefault = () => t.db('approval_rules').where('is_default', false).upda
 
 const sales: RuleStep = { approvers: { roles: ['sales_manager'] }, mode: 'any' };
 
+// The subjects here are made up: the Allocation and Demands modules' outcome handlers must not look for them.
+let resume: (() => void)[] = [];
+
 before(async () => {
+  resume = [svc.suspendHandlers('allocation_answer'), svc.suspendHandlers('demand')];
   t = await createTestApp();
   w = await makeWorld(t.db);
   sm2 = await makeUser(t.db, { organisationId: w.mill, role: 'sales_manager' });
@@ -57,7 +61,10 @@ before(async () => {
   const strategic = await t.db('customer_classes').where('code', 'strategic').first('id');
   await t.db('customer_profiles').insert({ organisation_id: w.customerA, class_id: strategic.id, grade: 'AA' });
 });
-after(() => t.close());
+after(async () => {
+  await t.close();
+  for (const r of resume) r();
+});
 
 test('each condition matches inside its bounds and at both ends, and not one unit outside', () => {
   const f = facts({ customerClass: 'strategic', creditGrade: 'AA', tonnageKg: 500_000, amountFen: 2_000_000_00, priceDeviationBp: -300, variety: 'plate' });

@@ -24,6 +24,7 @@ import { audit, type Actor } from '../../plugins/audit.js';
 import { fromDbTime, nowDb } from '../../db/knex.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { classes as customerClasses, getCustomer } from '../customers/service.js';
+import { notify } from '../notifications/service.js';
 import * as store from './store.js';
 
 type Db = Knex | Knex.Transaction;
@@ -75,6 +76,19 @@ export function onDecided(subjectType: SubjectType, fn: DecidedHandler): () => v
   set.add(fn);
   handlers.set(subjectType, set);
   return () => set.delete(fn);
+}
+
+/**
+ * Takes the registered handlers of a subject type off until the returned function puts them back. For the engine's
+ * own tests, which decide approvals of made-up subjects that no module owns.
+ */
+export function suspendHandlers(subjectType: SubjectType): () => void {
+  const saved = handlers.get(subjectType);
+  handlers.set(subjectType, new Set());
+  return () => {
+    const added = handlers.get(subjectType) ?? new Set();
+    handlers.set(subjectType, new Set([...(saved ?? []), ...added]));
+  };
 }
 
 // ---- matching ----
@@ -190,6 +204,21 @@ const isDuplicateKey = (err: unknown) => {
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 };
 
+const SUBJECT_NAMES: Record<SubjectType, string> = { allocation_answer: '资源分配响应 allocation answer', demand: '需求提报 demand' };
+
+/** Tells everyone who may act on the approval's current step that it waits for them (once per approval and step). */
+async function notifyStep(trx: Knex.Transaction, approvalId: number, customerName: string, subjectType: SubjectType, step: ResolvedStep | undefined): Promise<void> {
+  if (!step || !step.approvers.length) return;
+  await notify(trx, {
+    userIds: step.approvers.map((a) => a.id),
+    kind: 'approval.needed',
+    template: 'approval_needed',
+    params: { customer: customerName, subject: SUBJECT_NAMES[subjectType] },
+    link: '/staff/approvals',
+    idempotencyKey: `approval.needed:${approvalId}:${step.index}`,
+  });
+}
+
 /**
  * Starts the approval of a subject: matches the rule now and snapshots its version and the facts, so later rule
  * changes do not touch it. Refused while the subject has a pending approval, or when a step has nobody who could act.
@@ -230,7 +259,9 @@ export async function startApproval(trx: Knex.Transaction, actor: Actor, input: 
     entityId: id,
     details: { subjectType: input.subjectType, subjectId: input.subjectId, round, ruleId: rule.id, ruleVersion: version.version },
   });
-  return (await view(trx, null, [(await store.findApproval(trx, id))!]))[0];
+  const started = (await view(trx, null, [(await store.findApproval(trx, id))!]))[0];
+  await notifyStep(trx, id, started.customerName, input.subjectType, started.steps[0]);
+  return started;
 }
 
 /**
@@ -314,7 +345,9 @@ export async function decide(trx: Knex.Transaction, p: Principal, actor: Actor, 
     };
     for (const fn of handlers.get(row.subject_type) ?? []) await fn(trx, event, actor);
   }
-  return getApproval(trx, p, row.id);
+  const after = await getApproval(trx, p, row.id);
+  if (to?.state === 'pending') await notifyStep(trx, row.id, after.customerName, row.subject_type, after.steps[to.current_step]);
+  return after;
 }
 
 /** What each principal may read: customers their own organisation's approvals, staff all (their facts too). */

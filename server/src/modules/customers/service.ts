@@ -6,6 +6,8 @@ import type {
   ClassList,
   Contact,
   CreateClassBody,
+  CreditCheck,
+  CreditGrade,
   CreateExceptionBody,
   CreateGroupBody,
   CreditException,
@@ -40,7 +42,9 @@ import { GRADE_RANK } from './grading.js';
 import { available, checkCredit, policyFor } from './credit.js';
 import {
   allCustomerRows,
+  allocationInputRows,
   applyFilters,
+  customerRowById,
   findClass,
   findCustomerRow,
   groupUsed,
@@ -54,6 +58,7 @@ import {
   replaceContacts,
   replaceVarieties,
   updateProfile,
+  varietiesOf,
   visibleCustomers,
   warningCandidateRows,
   writeSetting,
@@ -735,3 +740,95 @@ export async function myProfile(db: Db, p: Principal): Promise<MyCustomerProfile
   };
 }
 
+
+// ---- for other modules' services (allocation, contracts): no caller scope, the caller has already checked it ----
+
+export interface CustomerTerms {
+  id: number;
+  code: string;
+  name: string;
+  accountManagerId: number | null;
+  classCode: string | null;
+  grade: CreditGrade | null;
+  /** the class's sales policy; a customer without a class pays in advance */
+  paymentTerms: CustomerClass['paymentTerms'];
+  paymentDays: number;
+  priceAdjustFenPerT: number;
+  limitFen: number;
+  usedFen: number;
+  /** the group's when the customer shares a unified group limit */
+  availableFen: number;
+}
+
+export async function customerTerms(db: Db, id: number): Promise<CustomerTerms> {
+  const r = await customerRowById(db, id);
+  if (!r) throw notFound();
+  const cls = r.class_id === null ? undefined : await findClass(db, r.class_id);
+  const used = r.group_id === null ? new Map<number, number>() : await groupUsed(db, [r.group_id]);
+  const s = toSummary(r, used);
+  return {
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    accountManagerId: r.account_manager_id,
+    classCode: r.class_code,
+    grade: r.grade,
+    paymentTerms: cls?.paymentTerms ?? 'prepay',
+    paymentDays: cls?.paymentDays ?? 0,
+    priceAdjustFenPerT: cls?.priceAdjustFenPerT ?? 0,
+    limitFen: s.creditLimitFen,
+    usedFen: s.usedFen,
+    availableFen: s.availableFen,
+  };
+}
+
+/** The credit check of an amount for a customer, as the customer's credit page runs it, for another module's rule. */
+export async function creditCheckOf(db: Db, id: number, amountFen: number): Promise<CreditCheck> {
+  const r = await customerRowById(db, id);
+  if (!r) throw notFound();
+  return checkCredit(db, figures(r), amountFen);
+}
+
+export type AllocationCreditState = 'ok' | 'reduced' | 'blocked';
+
+export interface AllocationCandidate {
+  id: number;
+  /** the class's allocation priority (1 first); customers without a class come last */
+  priority: number;
+  credit: AllocationCreditState;
+  /** contracted monthly kilograms by variety */
+  wants: Map<string, number>;
+}
+
+/** Customers without a class are served after every configured class. */
+const NO_CLASS_PRIORITY = 1000;
+
+/**
+ * Every active customer with contracted varieties, and its credit state for the allocation proposal:
+ * blocked when the policy of its grade stops business for its overdue days, or when it is over its (or its
+ * group's) limit; reduced when it is on the credit warning list (exposure at the warning share, or overdue); ok else.
+ */
+export async function allocationCandidates(db: Db): Promise<AllocationCandidate[]> {
+  const [rows, policies, sharePct] = await Promise.all([allocationInputRows(db), readPolicies(db), readSetting(db, 'credit.warning_share_pct', '80').then(Number)]);
+  const used = await groupUsed(db, [...new Set(rows.map((r) => r.group_id).filter((g): g is number => g !== null))]);
+  const wants = new Map<number, Map<string, number>>();
+  for (const v of await varietiesOf(db, rows.map((r) => Number(r.id)))) {
+    let m = wants.get(v.organisation_id);
+    if (!m) wants.set(v.organisation_id, (m = new Map()));
+    m.set(v.variety, v.monthly_kg);
+  }
+  return rows.map((r) => {
+    const id = Number(r.id);
+    const limit = num(r.credit_limit_fen);
+    const usedFen = num(r.used_fen);
+    const overdueDays = r.overdue_days ?? 0;
+    const policy = policyFor(policies, r.grade);
+    const groupUsedFen = r.group_id === null ? 0 : (used.get(r.group_id) ?? 0);
+    const groupLimit = num(r.group_limit_fen);
+    let credit: AllocationCreditState = 'ok';
+    const overLimit = r.group_id === null ? limit > 0 && usedFen > limit : groupUsedFen > groupLimit;
+    if ((policy?.stopWhenOverdueDays != null && overdueDays > policy.stopWhenOverdueDays) || overLimit) credit = 'blocked';
+    else if (overdueDays > 0 || (limit > 0 && 100 * usedFen >= sharePct * limit) || (r.group_id !== null && groupLimit > 0 && 100 * groupUsedFen >= sharePct * groupLimit)) credit = 'reduced';
+    return { id, priority: r.priority ?? NO_CLASS_PRIORITY, credit, wants: wants.get(id) ?? new Map() };
+  });
+}

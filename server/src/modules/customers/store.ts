@@ -103,15 +103,59 @@ const COLUMNS = [
   'p.grade',
 ];
 
-/** Customer organisations the caller may see, with their profile, class, group and account manager. */
-export function visibleCustomers(db: Db, p: Principal) {
-  const qb = db('organisations as o')
+/** Every customer organisation with its profile, class, group and account manager (no caller scope: services only). */
+function allCustomers(db: Db) {
+  return db('organisations as o')
     .leftJoin('customer_profiles as p', 'p.organisation_id', 'o.id')
     .leftJoin('customer_classes as c', 'c.id', 'p.class_id')
     .leftJoin('customer_groups as g', 'g.id', 'p.group_id')
     .leftJoin('users as u', 'u.id', 'o.account_manager_id')
     .where('o.kind', 'customer');
-  return scopeToCustomers(qb, p, 'o.id');
+}
+
+/** Customer organisations the caller may see, with their profile, class, group and account manager. */
+export function visibleCustomers(db: Db, p: Principal) {
+  return scopeToCustomers(allCustomers(db), p, 'o.id');
+}
+
+/** One customer for another module's service, which has already decided the caller may act on it. */
+export async function customerRowById(db: Db, id: number): Promise<CustomerRow | undefined> {
+  return allCustomers(db).andWhere('o.id', id).first(COLUMNS);
+}
+
+export interface AllocationInputRow {
+  id: number;
+  priority: number | null;
+  credit_limit_fen: number | string | null;
+  used_fen: number | string | null;
+  overdue_days: number | null;
+  grade: CreditGrade | null;
+  group_id: number | null;
+  group_limit_fen: number | string | null;
+}
+
+/** Active customers that have contracted varieties, with what the allocation proposal needs of them. */
+export function allocationInputRows(db: Db): Promise<AllocationInputRow[]> {
+  return db('organisations as o')
+    .join('customer_profiles as p', 'p.organisation_id', 'o.id')
+    .leftJoin('customer_classes as c', 'c.id', 'p.class_id')
+    .leftJoin('customer_groups as g', 'g.id', 'p.group_id')
+    .where('o.kind', 'customer')
+    .andWhere('o.active', true)
+    .whereExists((q) => q.select(db.raw('1')).from('customer_varieties as v').whereRaw('v.organisation_id = o.id'))
+    .select('o.id', 'c.allocation_priority as priority', 'p.credit_limit_fen', 'p.used_fen', 'p.overdue_days', 'p.grade', 'p.group_id', 'g.limit_fen as group_limit_fen');
+}
+
+/** Contracted monthly kilograms of the given customers, variety by variety. */
+export async function varietiesOf(db: Db, ids: number[]): Promise<{ organisation_id: number; variety: string; monthly_kg: number }[]> {
+  const out: { organisation_id: number; variety: string; monthly_kg: number }[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await db('customer_varieties').select('organisation_id', 'variety', 'monthly_kg').whereIn('organisation_id', ids.slice(i, i + 1000));
+    for (const r of rows as { organisation_id: number; variety: string; monthly_kg: number | string }[]) {
+      out.push({ organisation_id: Number(r.organisation_id), variety: r.variety, monthly_kg: num(r.monthly_kg) });
+    }
+  }
+  return out;
 }
 
 /** The list's filters, shared by the page, the CSV export and the statistics. */

@@ -289,3 +289,50 @@ export async function reconcile(db: Knex, staging: Knex, range: { from?: string;
   }
   return { checkedAt: new Date().toISOString(), differences: lines.filter((l) => !l.matches).length, lines };
 }
+
+export interface SupplyFigure {
+  variety: string;
+  grade: string;
+  spec: string;
+  /** available stock over all warehouses */
+  inventoryKg: number;
+  /** production orders planned or in production, not yet produced */
+  productionKg: number;
+}
+
+/**
+ * The ERP's supply of each material's variety, grade and spec: available stock and open production, from the synced
+ * inventory, production order and material master documents (deleted documents left out). For the resource plan.
+ */
+export async function supplyByMaterial(db: Knex): Promise<SupplyFigure[]> {
+  const rows: { interface: string; payload: string }[] = await db('erp_records')
+    .whereIn('interface', ['material', 'inventory', 'production_order'])
+    .andWhere('deleted', false)
+    .select('interface', 'payload');
+  const materials = new Map<string, { variety: string; grade: string; spec: string }>();
+  for (const r of rows) {
+    if (r.interface !== 'material') continue;
+    const m = JSON.parse(r.payload) as { code: string; variety: string; grade: string; spec: string };
+    materials.set(m.code, { variety: m.variety, grade: m.grade, spec: m.spec });
+  }
+  const out = new Map<string, SupplyFigure>();
+  const add = (code: string, inventoryKg: number, productionKg: number) => {
+    const m = materials.get(code);
+    if (!m) return;
+    const key = `${m.variety}|${m.grade}|${m.spec}`;
+    const f = out.get(key) ?? { ...m, inventoryKg: 0, productionKg: 0 };
+    f.inventoryKg += inventoryKg;
+    f.productionKg += productionKg;
+    out.set(key, f);
+  };
+  for (const r of rows) {
+    if (r.interface === 'inventory') {
+      const p = JSON.parse(r.payload) as { materialCode: string; availableKg: number };
+      add(p.materialCode, p.availableKg, 0);
+    } else if (r.interface === 'production_order') {
+      const p = JSON.parse(r.payload) as { materialCode: string; plannedKg: number; producedKg: number; status: string };
+      if (p.status === 'planned' || p.status === 'in_production') add(p.materialCode, 0, Math.max(0, p.plannedKg - p.producedKg));
+    }
+  }
+  return [...out.values()];
+}

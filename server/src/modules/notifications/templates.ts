@@ -22,6 +22,18 @@ export const TEMPLATES = {
     'zh-CN': { title: '{period} 资源分配已发布', body: '贵司 {period} {variety} 分配量 {tonnes} 吨，请于 {deadline} 前在线响应。' },
     en: { title: 'Allocation for {period} published', body: 'Your {period} allocation of {variety} is {tonnes} t. Please answer online by {deadline}.' },
   },
+  allocation_offers: {
+    params: ['period', 'count', 'tonnes', 'deadline'],
+    secret: [],
+    'zh-CN': { title: '{period} 资源分配已发布', body: '贵司 {period} 资源分配已发布：{count} 项，共 {tonnes} 吨，请于 {deadline} 前在线响应。' },
+    en: { title: 'Allocation for {period} published', body: 'Your {period} allocation is published: {count} items, {tonnes} t in all. Please answer online by {deadline}.' },
+  },
+  answer_rejected: {
+    params: ['period', 'variety', 'comment'],
+    secret: [],
+    'zh-CN': { title: '{period} 响应未通过审核', body: '贵司 {period} {variety} 的响应未通过审核，意见：{comment}' },
+    en: { title: 'Answer for {period} rejected', body: 'Your answer for {period} {variety} was rejected: {comment}' },
+  },
   answer_returned: {
     params: ['period', 'variety', 'comment'],
     secret: [],
@@ -51,6 +63,18 @@ export const TEMPLATES = {
     secret: [],
     'zh-CN': { title: '需求 {demandNo} 已答复', body: '钢厂已答复贵司需求 {demandNo}，请查看。' },
     en: { title: 'Demand {demandNo} answered', body: 'The mill has answered your demand {demandNo}.' },
+  },
+  demand_submitted: {
+    params: ['customer', 'demandNo'],
+    secret: [],
+    'zh-CN': { title: '新需求提报：{customer}', body: '{customer} 提报了需求 {demandNo}，请及时答复。' },
+    en: { title: 'New demand from {customer}', body: '{customer} submitted demand {demandNo}. Please answer it.' },
+  },
+  demand_replied: {
+    params: ['customer', 'demandNo'],
+    secret: [],
+    'zh-CN': { title: '需求 {demandNo} 有新回复', body: '{customer} 回复了需求 {demandNo}，请查看。' },
+    en: { title: 'Demand {demandNo}: new reply', body: '{customer} replied on demand {demandNo}.' },
   },
   signing_code: {
     params: ['contractNo', 'code'],
@@ -85,13 +109,20 @@ export function checkParams(key: string, params: TemplateParams): void {
   }
 }
 
-const fill = (text: string, params: TemplateParams) => text.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`);
+/** Product varieties travel as codes (rebar, plate...) and are named in the reader's language. */
+const VARIETY_NAMES: Record<Locale, Record<string, string>> = {
+  'zh-CN': { rebar: '螺纹钢', wire_rod: '线材', hot_rolled_coil: '热轧卷板', plate: '中厚板', section: '型钢', other: '其他' },
+  en: { rebar: 'rebar', wire_rod: 'wire rod', hot_rolled_coil: 'hot-rolled coil', plate: 'plate', section: 'sections', other: 'other' },
+};
+
+const fill = (text: string, params: TemplateParams, locale: Locale = DEFAULT_LOCALE) =>
+  text.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'variety' ? (VARIETY_NAMES[locale][params[name]] ?? params[name]) : params[name]) ?? `{${name}}`);
 
 /** The title and body of a template in one language; secret parameters the caller redacted show as '***'. */
 export function render(key: string, params: TemplateParams, locale: Locale = DEFAULT_LOCALE): { title: string; body: string } {
   if (!isTemplateKey(key)) throw new Error(`unknown notification template ${key}`);
   const text = TEMPLATES[key][locale] ?? TEMPLATES[key][DEFAULT_LOCALE];
-  return { title: fill(text.title, params), body: fill(text.body, params) };
+  return { title: fill(text.title, params, locale), body: fill(text.body, params, locale) };
 }
 
 /** The parameters with secret values replaced, for anything kept after delivery. */
