@@ -24,6 +24,9 @@ import erpSyncRoutes from './modules/erp-sync/routes.js';
 import customersPlugin from './modules/customers/plugin.js';
 import customersRoutes from './modules/customers/routes.js';
 import approvalsRoutes from './modules/approvals/routes.js';
+import allocationPlugin from './modules/allocation/plugin.js';
+import allocationRoutes from './modules/allocation/routes.js';
+import demandsRoutes from './modules/demands/routes.js';
 import notificationsRoutes from './modules/notifications/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
 import { purgePhoneVerifications } from './modules/users/phone.js';
@@ -93,6 +96,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(notificationsPlugin);
   await app.register(erpSyncPlugin);
   await app.register(customersPlugin);
+  await app.register(allocationPlugin);
   await app.register(openapi);
 
   await app.register(
@@ -105,6 +109,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(erpSyncRoutes);
       await api.register(customersRoutes);
       await api.register(approvalsRoutes);
+      await api.register(allocationRoutes);
+      await api.register(demandsRoutes);
       await api.register(notificationsRoutes);
     },
     { prefix: '/api' },
