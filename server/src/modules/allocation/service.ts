@@ -230,16 +230,22 @@ export async function closePlan(trx: Knex.Transaction, actor: Actor, id: number)
   if (!plan) throw planNotFound();
   if (!planTransitions[plan.state].includes('closed')) throw new Conflict('plan.bad_state', `A ${plan.state} plan cannot be closed`);
   // Drafts never published go; published offers run to their deadline.
-  for (const d of await trx('allocations').where({ plan_id: id, state: 'draft' })) {
-    await store.moveHeld(trx, d.plan_line_id, -num(d.held_kg));
-    await trx('allocations').where('id', d.id).delete();
-  }
+  await dropDrafts(trx, id);
   await trx('resource_plans').where('id', id).update({ state: 'closed', updated_at: nowDb() });
   await audit(trx, actor, { action: 'plan.closed', entity: 'resource_plan', entityId: id, details: {} });
   return getPlan(trx, id);
 }
 
 // ---- the grid: proposal, edits, publication ----
+
+/** Deletes the unpublished drafts of a plan and gives their tonnage back to its lines. */
+async function dropDrafts(trx: Knex.Transaction, planId: number): Promise<void> {
+  const perLine: { plan_line_id: number; kg: number | string }[] = await trx('allocations').where({ plan_id: planId, state: 'draft' }).select('plan_line_id').sum({ kg: 'held_kg' }).groupBy('plan_line_id');
+  for (const l of perLine) {
+    if (!(await store.moveHeld(trx, l.plan_line_id, -num(l.kg)))) throw new Error(`plan line ${l.plan_line_id} would go below zero`);
+  }
+  await trx('allocations').where({ plan_id: planId, state: 'draft' }).delete();
+}
 
 function toAllocation(r: store.AllocationRow, approvalId: number | null): Allocation {
   return {
@@ -381,35 +387,49 @@ export async function editGrid(trx: Knex.Transaction, actor: Actor, planId: numb
 }
 
 /**
- * Replaces the next round's drafts with the computed proposal over what is left of each line. In a later round a
- * customer that declined a line, let it expire or was rejected on it is not offered that line again, and one that
- * holds tonnage on it is offered only the rest of its monthly tonnage.
+ * The proposal for the next round over what is left of each line, read and computed without writing. In a later
+ * round a customer that declined a line, let it expire or was rejected on it is not offered that line again, and
+ * one that holds tonnage on it is offered only the rest of its monthly tonnage. Drafts of the next round are
+ * treated as not there (the proposal replaces them).
  */
-export async function propose(trx: Knex.Transaction, actor: Actor, planId: number): Promise<AllocationGrid> {
-  const plan = await openPlanForDrafts(trx, planId);
-  const round = plan.round + 1;
-  for (const d of await trx('allocations').where({ plan_id: planId, state: 'draft' })) {
-    await store.moveHeld(trx, d.plan_line_id, -num(d.held_kg));
-    await trx('allocations').where('id', d.id).delete();
-  }
-  const lines = await store.linesOf(trx, [planId]);
-  const [candidates, reducedPct, earlier] = await Promise.all([allocationCandidates(trx), store.readSetting(trx, 'proposal.reduced_pct', '50').then(Number), store.allocationsOfPlan(trx, planId)]);
+export async function computePlanProposal(db: Db, planId: number) {
+  const plan = await store.findPlan(db, planId);
+  if (!plan) throw planNotFound();
+  const [lines, candidates, reducedPct, earlier] = await Promise.all([
+    store.linesOf(db, [planId]),
+    allocationCandidates(db),
+    store.readSetting(db, 'proposal.reduced_pct', '50').then(Number),
+    store.allocationsOfPlan(db, planId),
+  ]);
   const customers = wantsByLine(lines, candidates);
-  if (earlier.length) {
-    const by = new Map(customers.map((c) => [c.id, c]));
-    for (const a of earlier) {
-      const c = by.get(a.customer_id);
-      const key = String(a.plan_line_id);
-      if (!c || !c.wants.has(key)) continue;
-      if (a.state === 'declined' || a.state === 'expired' || a.state === 'rejected') (c.wants as Map<string, number>).delete(key);
-      else (c.wants as Map<string, number>).set(key, Math.max(0, c.wants.get(key)! - num(a.held_kg)));
+  const draftKg = new Map<number, number>();
+  const by = new Map(customers.map((c) => [c.id, c]));
+  for (const a of earlier) {
+    if (a.state === 'draft') {
+      draftKg.set(a.plan_line_id, (draftKg.get(a.plan_line_id) ?? 0) + num(a.held_kg));
+      continue;
     }
+    const c = by.get(a.customer_id);
+    const key = String(a.plan_line_id);
+    if (!c || !c.wants.has(key)) continue;
+    const wants = c.wants as Map<string, number>;
+    if (a.state === 'declined' || a.state === 'expired' || a.state === 'rejected') wants.delete(key);
+    else wants.set(key, Math.max(0, wants.get(key)! - num(a.held_kg)));
   }
   const proposal = computeProposal(
-    lines.map((l) => ({ key: String(l.id), plannedKg: num(l.planned_kg) - num(l.allocated_kg), lotKg: num(l.lot_kg) })),
+    lines.map((l) => ({ key: String(l.id), plannedKg: num(l.planned_kg) - num(l.allocated_kg) + (draftKg.get(l.id) ?? 0), lotKg: num(l.lot_kg) })),
     customers,
     { reducedPct },
   );
+  return { round: plan.round + 1, reducedPct, proposal };
+}
+
+/** Replaces the next round's drafts with the computed proposal (see computePlanProposal). */
+export async function propose(trx: Knex.Transaction, actor: Actor, planId: number): Promise<AllocationGrid> {
+  await openPlanForDrafts(trx, planId);
+  await store.findPlan(trx, planId, { lock: true });
+  const { round, reducedPct, proposal } = await computePlanProposal(trx, planId);
+  await dropDrafts(trx, planId);
   const now = nowDb();
   const rows = proposal.items
     .filter((i) => i.kg > 0)
