@@ -160,3 +160,31 @@ export async function loadDemoData(db: Knex, config: Config): Promise<boolean> {
 export function demoSignIns(): string[] {
   return DEMO_ORGS.flatMap((o) => o.users.map((u) => `${u.username.padEnd(17)} ${u.role.padEnd(16)} ${o.shortName}`));
 }
+
+/**
+ * A demo month to look at: next month's resource plan (China time), proposed from the demo customers' contracted
+ * varieties and published with a week to answer, so the customers' allocation pages and the staff grid have data.
+ * Only on a database without plans; main.ts calls it after the first ERP sync, when credit figures exist.
+ */
+export async function loadDemoPlan(db: Knex): Promise<boolean> {
+  if (await db('resource_plans').first('id')) return false;
+  const { createPlan, propose, publish } = await import('./modules/allocation/service.js');
+  const ym = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date(Date.now() + 31 * 86400_000)).slice(0, 7);
+  const actor = systemActor('demo');
+  await db.transaction(async (trx) => {
+    const plan = await createPlan(trx, actor, {
+      kind: 'monthly',
+      period: ym,
+      name: `${ym} 月度资源计划`,
+      lines: [
+        { variety: 'rebar', grade: 'HRB400E', plannedKg: 3_000_000, basePriceFenPerT: 3_850_00 },
+        { variety: 'wire_rod', plannedKg: 1_200_000, basePriceFenPerT: 3_920_00 },
+        { variety: 'hot_rolled_coil', plannedKg: 2_000_000, lotKg: 25_000, basePriceFenPerT: 4_080_00 },
+        { variety: 'plate', plannedKg: 800_000, basePriceFenPerT: 4_350_00 },
+      ],
+    });
+    await propose(trx, actor, plan.id);
+    if (await trx('allocations').where('plan_id', plan.id).first('id')) await publish(trx, actor, plan.id, new Date(Date.now() + 7 * 86400_000).toISOString());
+  });
+  return true;
+}

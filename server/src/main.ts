@@ -1,7 +1,7 @@
 // Starts the portal: reads config, migrates, loads demo data on a fresh database, listens, and shuts down gracefully.
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
-import { DEMO_PASSWORD, demoSignIns, loadDemoData } from './demo.js';
+import { DEMO_PASSWORD, demoSignIns, loadDemoData, loadDemoPlan } from './demo.js';
 
 /**
  * A fresh demo machine has an empty staging store: play the mill's ERP once (the simulator's default world,
@@ -32,6 +32,7 @@ async function main() {
   const app = await buildApp({ config, migrate: true, startJobs: true });
   const loaded = config.demoData ? await loadDemoData(app.db, config) : false;
   const simulated = config.sync.simulateOnStart ? await simulateErpOnce(app) : 0;
+  const demoPlan = loaded ? await loadDemoPlan(app.db) : false;
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -69,6 +70,7 @@ async function main() {
     lines.push(`  Demo sign-ins${loaded ? ' (just loaded)' : ''}, password for all: ${DEMO_PASSWORD}`);
     lines.push(...demoSignIns().map((l) => '    ' + l));
   }
+  if (demoPlan) lines.push('  Demo month: next month\'s resource plan is published to the demo customers (sign in as hengda.admin to answer)');
   if (simulated) lines.push(`  ERP simulator: ${simulated} staging rows written and synced (npm run erp:simulate -- --follow keeps the ERP playing)`);
   console.log(lines.join('\n') + '\n');
 }
