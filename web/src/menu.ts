@@ -6,6 +6,7 @@ import {
   Connection,
   DataAnalysis,
   Document,
+  EditPen,
   Files,
   HomeFilled,
   Link,
@@ -19,6 +20,7 @@ import {
 } from '@element-plus/icons-vue';
 import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
+import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -54,6 +56,8 @@ export const MENU: readonly MenuEntry[] = [
     roles: ['admin', 'sales_manager'],
   },
   { key: 'admin-customer-classes', path: '/admin/customer-classes', labelKey: 'nav.customerClasses', icon: CollectionTag, roles: ['admin'] },
+  { key: 'demands', path: '/demands', labelKey: 'nav.demands', icon: EditPen, roles: CUSTOMER_ROLES },
+  { key: 'staff-demands', path: '/staff/demands', labelKey: 'nav.staffDemands', icon: EditPen, roles: DEMAND_STAFF_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },

@@ -4,6 +4,7 @@ import { CUSTOMER_ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import { useAuthStore } from '@/stores/auth';
 import AppLayout from '@/components/AppLayout.vue';
 import HomePage from '@/pages/home/HomePage.vue';
+import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -46,6 +47,35 @@ const routes: RouteRecordRaw[] = [
         name: 'organisations',
         component: () => import('@/pages/organisations/OrganisationsPage.vue'),
         meta: { roles: STAFF_ROLES, titleKey: 'organisations.title' },
+      },
+      {
+        path: 'demands',
+        name: 'demands',
+        component: () => import('@/pages/demands/DemandsPage.vue'),
+        props: { scope: 'customer' },
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'demands.title' },
+      },
+      {
+        // Also the link of demand notifications, for staff as for customers.
+        path: 'demands/:id(\\d+)',
+        name: 'demand-detail',
+        component: () => import('@/pages/demands/DemandDetailPage.vue'),
+        props: true,
+        meta: { roles: [...CUSTOMER_ROLES, ...DEMAND_STAFF_ROLES], titleKey: 'demands.detailTitle' },
+      },
+      {
+        path: 'staff/demands',
+        name: 'staff-demands',
+        component: () => import('@/pages/demands/DemandsPage.vue'),
+        props: { scope: 'staff' },
+        meta: { roles: DEMAND_STAFF_ROLES, titleKey: 'demands.staffTitle' },
+      },
+      {
+        path: 'staff/demands/:id(\\d+)',
+        name: 'staff-demand-detail',
+        component: () => import('@/pages/demands/DemandDetailPage.vue'),
+        props: true,
+        meta: { roles: DEMAND_STAFF_ROLES, titleKey: 'demands.detailTitle' },
       },
       {
         path: 'staff/approvals',
