@@ -1,11 +1,13 @@
 // The side menu as data: each module adds its entries here with the roles that see them.
 import type { Component } from 'vue';
 import {
+  Calendar,
   Checked,
   CollectionTag,
   Connection,
   DataAnalysis,
   Document,
+  DocumentChecked,
   EditPen,
   Files,
   HomeFilled,
@@ -14,6 +16,7 @@ import {
   Postcard,
   SetUp,
   Share,
+  Tickets,
   User,
   UserFilled,
   Warning,
@@ -21,6 +24,7 @@ import {
 import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
+import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -56,8 +60,11 @@ export const MENU: readonly MenuEntry[] = [
     roles: ['admin', 'sales_manager'],
   },
   { key: 'admin-customer-classes', path: '/admin/customer-classes', labelKey: 'nav.customerClasses', icon: CollectionTag, roles: ['admin'] },
+  { key: 'plans', path: '/staff/plans', labelKey: 'nav.plans', icon: Calendar, roles: PLAN_READ_ROLES },
+  { key: 'allocations', path: '/allocations', labelKey: 'nav.allocations', icon: Tickets, roles: CUSTOMER_ROLES },
   { key: 'demands', path: '/demands', labelKey: 'nav.demands', icon: EditPen, roles: CUSTOMER_ROLES },
   { key: 'staff-demands', path: '/staff/demands', labelKey: 'nav.staffDemands', icon: EditPen, roles: DEMAND_STAFF_ROLES },
+  { key: 'intent-contracts', path: '/intent-contracts', labelKey: 'nav.intentContracts', icon: DocumentChecked, roles: INTENT_READ_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },

@@ -5,6 +5,7 @@ import { useAuthStore } from '@/stores/auth';
 import AppLayout from '@/components/AppLayout.vue';
 import HomePage from '@/pages/home/HomePage.vue';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
+import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -76,6 +77,40 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/demands/DemandDetailPage.vue'),
         props: true,
         meta: { roles: DEMAND_STAFF_ROLES, titleKey: 'demands.detailTitle' },
+      },
+      {
+        path: 'staff/plans',
+        name: 'plans',
+        component: () => import('@/pages/allocation/PlansPage.vue'),
+        meta: { roles: PLAN_READ_ROLES, titleKey: 'plans.title' },
+      },
+      {
+        path: 'staff/plans/:id(\\d+)',
+        name: 'plan-detail',
+        component: () => import('@/pages/allocation/PlanDetailPage.vue'),
+        props: true,
+        meta: { roles: PLAN_READ_ROLES, titleKey: 'plans.detailTitle' },
+      },
+      {
+        // Also the link of the SMS and in-app notices of a published round: /allocations?period=YYYY-MM.
+        path: 'allocations',
+        name: 'allocations',
+        component: () => import('@/pages/allocation/MyAllocationsPage.vue'),
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'allocation.mine.title' },
+      },
+      {
+        path: 'intent-contracts',
+        name: 'intent-contracts',
+        component: () => import('@/pages/allocation/IntentContractsPage.vue'),
+        meta: { roles: INTENT_READ_ROLES, titleKey: 'intent.title' },
+      },
+      {
+        // Also the link of the notice that an intent contract was made, for the customer and its account manager.
+        path: 'intent-contracts/:id(\\d+)',
+        name: 'intent-contract-detail',
+        component: () => import('@/pages/allocation/IntentContractDetailPage.vue'),
+        props: true,
+        meta: { roles: INTENT_READ_ROLES, titleKey: 'intent.detailTitle' },
       },
       {
         path: 'staff/approvals',
