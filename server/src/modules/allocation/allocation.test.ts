@@ -9,7 +9,7 @@ import { createTestApp, makeOrganisation, makeUser, makeWorld, type TestApp } fr
 import { nowDb, toDbTime } from '../../db/knex.js';
 import { systemActor } from '../../plugins/audit.js';
 import type { AllocationGrid, AllocationView, MyAllocations, Plan } from '../../../../shared/api/allocation.js';
-import { amountFen } from './intents.js';
+import { amountFen } from '../../../../shared/units.js';
 import * as svc from './service.js';
 
 let t: TestApp;

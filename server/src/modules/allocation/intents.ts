@@ -6,18 +6,12 @@ import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/acce
 import { audit, type Actor } from '../../plugins/audit.js';
 import { fromDbTime, nowDb } from '../../db/knex.js';
 import { Conflict, NotFound } from '../../errors.js';
-import { decimalText } from '../../../../shared/units.js';
+import { amountFen, decimalText } from '../../../../shared/units.js';
 import { creditCheckOf, customerTerms } from '../customers/service.js';
 import { useException } from '../customers/credit.js';
 import { notify } from '../notifications/service.js';
 
 type Db = Knex | Knex.Transaction;
-
-/** kg × fen per tonne ÷ 1000, rounded half up to whole fen, in BigInt so that no product loses a digit. */
-export function amountFen(kg: number, priceFenPerT: number): number {
-  const milli = BigInt(kg) * BigInt(priceFenPerT);
-  return Number((milli + 500n) / 1000n);
-}
 
 /** The next number of a monthly series, e.g. YX2026120007, taken under the counter row's lock. */
 export async function nextNumber(trx: Knex.Transaction, prefix: string, now = new Date()): Promise<string> {

@@ -21,7 +21,7 @@ import type {
   PublishResult,
   UpdatePlanBody,
 } from '../../../../shared/api/allocation.js';
-import { decimalText } from '../../../../shared/units.js';
+import { amountFen, decimalText, deviationBp } from '../../../../shared/units.js';
 import { isCustomer, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { fromDbTime, nowDb, toDbTime } from '../../db/knex.js';
@@ -29,9 +29,9 @@ import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { allocationCandidates, customerTerms } from '../customers/service.js';
 import { supplyByMaterial } from '../erp-sync/service.js';
 import { notify } from '../notifications/service.js';
-import { cancelApproval, customerFacts, deviationBp, onDecided, startApproval, type DecidedEvent } from '../approvals/service.js';
+import { cancelApproval, customerFacts, onDecided, startApproval, type DecidedEvent } from '../approvals/service.js';
 import { computeProposal, type ProposalCustomer } from './proposal.js';
-import { amountFen, createIntentContract, openIntentFen } from './intents.js';
+import { createIntentContract, openIntentFen } from './intents.js';
 import * as store from './store.js';
 
 type Db = Knex | Knex.Transaction;
@@ -721,27 +721,17 @@ export async function onAnswerDecided(trx: Knex.Transaction, event: DecidedEvent
     if (!(await store.moveHeld(trx, line.id, -num(row.held_kg)))) throw new Error(`plan line ${line.id} would go below zero`);
   }
   if (!(await store.guardedUpdate(trx, row, changes))) throw new Conflict('allocation.stale', 'The allocation changed at the same moment; reload it');
-  if (to === 'returned') {
+  if (to !== 'approved') {
+    // The customer learns why: returned for change (it may answer again), or rejected.
     await notify(trx, {
       organisationId: row.customer_id,
       right: 'canAnswer',
-      kind: 'allocation.returned',
-      template: 'answer_returned',
+      kind: `allocation.${to}`,
+      template: to === 'returned' ? 'answer_returned' : 'answer_rejected',
       params: { period: plan.period, variety: line.variety, comment: event.comment ?? '-' },
       link: `/allocations?period=${plan.period}`,
       sms: true,
-      idempotencyKey: `allocation.returned:${event.approvalId}`,
-    });
-  } else if (to === 'rejected') {
-    await notify(trx, {
-      organisationId: row.customer_id,
-      right: 'canAnswer',
-      kind: 'allocation.rejected',
-      template: 'answer_rejected',
-      params: { period: plan.period, variety: line.variety, comment: event.comment ?? '-' },
-      link: `/allocations?period=${plan.period}`,
-      sms: true,
-      idempotencyKey: `allocation.rejected:${event.approvalId}`,
+      idempotencyKey: `allocation.${to}:${event.approvalId}`,
     });
   }
 }

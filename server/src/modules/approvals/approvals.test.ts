@@ -8,6 +8,7 @@ import { createTestApp, makeUser, makeWorld, type TestApp } from '../../../test/
 import { systemActor } from '../../plugins/audit.js';
 import { nowDb } from '../../db/knex.js';
 import type { ApprovalFacts, RuleConditions, RuleStep, SubjectType } from '../../../../shared/api/approvals.js';
+import { deviationBp } from '../../../../shared/units.js';
 import * as svc from './service.js';
 
 let t: TestApp;
@@ -84,9 +85,9 @@ test('each condition matches inside its bounds and at both ends, and not one uni
     assert.ok(svc.matches({ [field]: { max: v } }, f), `${field} open below`);
   }
   assert.ok(!svc.matches({ tonnageKg: { min: 1 }, varieties: ['rebar'] }, f), 'every condition must hold');
-  assert.equal(svc.deviationBp(4_100_00, 4_000_00), 250);
-  assert.equal(svc.deviationBp(3_999_99, 4_000_00), 0, 'rounded toward zero');
-  assert.equal(svc.deviationBp(3_960_00, 4_000_00), -100);
+  assert.equal(deviationBp(4_100_00, 4_000_00), 250);
+  assert.equal(deviationBp(3_999_99, 4_000_00), 0, 'rounded toward zero');
+  assert.equal(deviationBp(3_960_00, 4_000_00), -100);
 });
 
 test('the first active rule by priority applies, the default when none matches', async () => {

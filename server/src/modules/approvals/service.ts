@@ -108,12 +108,6 @@ export function matches(c: RuleConditions, f: ApprovalFacts): boolean {
   );
 }
 
-/** Price deviation in basis points of the base price, rounded toward zero, in integers only. */
-export function deviationBp(quotedFenPerT: number, baseFenPerT: number): number {
-  if (baseFenPerT <= 0) return 0;
-  return Number(((BigInt(quotedFenPerT) - BigInt(baseFenPerT)) * 10000n) / BigInt(baseFenPerT));
-}
-
 async function matchRule(db: Db, facts: ApprovalFacts) {
   const rules = await store.activeRulesInOrder(db);
   const hit = rules.find((r) => !r.rule.is_default && matches(r.version.conditions, facts)) ?? rules.find((r) => r.rule.is_default);

@@ -84,16 +84,6 @@ export function approvalStateTag(state: ApprovalState): TagType {
 /** States whose answer amount already counts in the customer's portal pending (server: pendingAnswerFen). */
 export const PENDING_STATES: readonly AllocationState[] = ['approving', 'returned'];
 
-/** kg × fen per tonne ÷ 1000, rounded half up to whole fen: the server's amountFen, in BigInt so no digit is lost. */
-export function amountFen(kg: number, priceFenPerT: number): number {
-  return Number((BigInt(kg) * BigInt(priceFenPerT) + 500n) / 1000n);
-}
-
-/** (price − base) × 10000 ÷ base, toward zero: the server's deviationBp for the approval rules; 0 without a base. */
-export function deviationBp(priceFenPerT: number, baseFenPerT: number): number {
-  if (baseFenPerT <= 0) return 0;
-  return Number(((BigInt(priceFenPerT) - BigInt(baseFenPerT)) * 10000n) / BigInt(baseFenPerT));
-}
 
 /** A plan line's product in words: variety name, then grade and spec when the line has them. */
 export function productText(line: { variety: string; grade: string; spec: string }, varietyName: (v: string) => string): string {

@@ -40,11 +40,6 @@ export function stateTag(state: DemandState): 'primary' | 'warning' | 'info' | '
   }
 }
 
-/** kg × fen per tonne ÷ 1000, rounded half up, in BigInt: the server's amountFen (allocation/intents.ts). */
-export function amountFen(kg: number, priceFenPerT: number): number {
-  return Number((BigInt(kg) * BigInt(priceFenPerT) + BigInt(500)) / BigInt(1000));
-}
-
 /** This month and the next eleven in China (Asia/Shanghai), as YYYY-MM: the delivery months one may propose. */
 export function deliveryMonths(now = new Date(), count = 12): string[] {
   const china = new Date(now.getTime() + 8 * 3600_000);
