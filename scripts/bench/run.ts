@@ -16,7 +16,7 @@
 // BENCH_INPROCESS=1 (serve from the bench process instead of child processes), BENCH_ONLY=name,... (some figures),
 // BENCH_CUSTOMERS (default 5000) and BENCH_CUSTOMER_MONTHS (default 36) size the customer figures.
 // BENCH_SYNC_ROWS (default 100000), BENCH_LAG_SAMPLES (default 60), BENCH_ANSWER_CUSTOMERS (default 2000) and
-// BENCH_ANSWER_SECONDS (default 120) size the allocation answering figure.
+// BENCH_ANSWER_SECONDS (default 600, the issue's ten minutes) size the allocation answering figure.
 // Progress goes to stderr.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -668,7 +668,7 @@ async function allocationProposal(): Promise<void> {
 }
 
 const ANSWER_CUSTOMERS = Number(process.env.BENCH_ANSWER_CUSTOMERS || 2000);
-const ANSWER_SECONDS = seconds('BENCH_ANSWER_SECONDS', 120);
+const ANSWER_SECONDS = seconds('BENCH_ANSWER_SECONDS', 600);
 
 /**
  * allocation_proposal_mariadb: the proposal for 5,000 customers × a 30-line plan (6 varieties × 5 grades, every
@@ -676,8 +676,8 @@ const ANSWER_SECONDS = seconds('BENCH_ANSWER_SECONDS', 120);
  * the full propose() with its 150,000 draft rows written is in the detail. Reference: one bare SELECT of the same
  * customer, profile and variety rows.
  * answer_p95_mariadb: 2,000 customers answering their month: each opens its allocations and answers each offer
- * (accept, part or decline, some with a quote), spread evenly over BENCH_ANSWER_SECONDS (default 120 s: the issue's
- * ten minutes, five times faster), from concurrent HTTP clients. Reference: GET /api/me sampled at the same time.
+ * (accept, part or decline, some with a quote), spread evenly over BENCH_ANSWER_SECONDS (default 600 s: the issue's
+ * ten minutes), from concurrent HTTP clients. Reference: GET /api/me sampled at the same time.
  */
 async function allocationMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
   const name = 'allocation_mariadb';
@@ -813,7 +813,7 @@ async function allocationMariadb(tmp: string, jwtSecret: string, cleanups: (() =
         requests,
         seconds: round(wall, 1),
         rate_per_s: round(requests / wall, 1),
-        compression: `${ANSWER_CUSTOMERS} customers in ${ANSWER_SECONDS} s instead of 600 s`,
+        window: `${ANSWER_CUSTOMERS} customers in ${ANSWER_SECONDS} s (the issue: ten minutes)`,
         errors,
         statuses,
         p50_ms: round(percentile(lat, 50), 1),
