@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Role } from '../../shared/roles.js';
 import type { Config } from './config.js';
+import { chinaMonth } from './china-time.js';
 import { nowDb } from './db/knex.js';
 import { hashPassword } from './modules/auth/passwords.js';
 import { audit, systemActor } from './plugins/audit.js';
@@ -169,7 +170,7 @@ export function demoSignIns(): string[] {
 export async function loadDemoPlan(db: Knex): Promise<boolean> {
   if (await db('resource_plans').first('id')) return false;
   const { createPlan, propose, publish } = await import('./modules/allocation/service.js');
-  const ym = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date(Date.now() + 31 * 86400_000)).slice(0, 7);
+  const ym = chinaMonth(new Date(Date.now() + 31 * 86400_000));
   const actor = systemActor('demo');
   await db.transaction(async (trx) => {
     const plan = await createPlan(trx, actor, {

@@ -15,6 +15,17 @@ export function dialectOf(db: Knex): Dialect {
   return client === 'mysql2' ? 'mysql' : 'sqlite';
 }
 
+/** Reads the query's rows FOR UPDATE on MySQL/MariaDB; SQLite has one writer at a time and needs no row lock. */
+export function forUpdate<T extends Knex.QueryBuilder>(db: Knex | Knex.Transaction, q: T): T {
+  return dialectOf(db as Knex) === 'mysql' ? (q.forUpdate() as T) : q;
+}
+
+/** Whether an insert failed on a unique or primary key, on either database. */
+export function isDuplicateKey(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
 export function createKnex(target: DbTarget, pool: { min?: number; max?: number } = {}): Knex {
   if (target.url) {
     return knexFactory({

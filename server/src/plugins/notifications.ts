@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Knex } from 'knex';
-import { dialectOf, toDbTime } from '../db/knex.js';
+import { dialectOf, isDuplicateKey, toDbTime } from '../db/knex.js';
 import { createSmsProvider, type SmsProvider } from './sms-provider.js';
 import { checkParams, redactParams, render, type TemplateKey } from '../modules/notifications/templates.js';
 
@@ -41,11 +41,6 @@ declare module 'fastify' {
     sms: SmsOutbox;
   }
 }
-
-const isDuplicateKey = (err: unknown) => {
-  const code = (err as { code?: string }).code ?? '';
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-};
 
 /** Queues one message in the caller's transaction; a message with the same idempotency key is kept, not doubled. */
 export async function enqueueSms(trx: Knex.Transaction, input: SmsInput): Promise<{ id: number; created: boolean }> {

@@ -5,6 +5,7 @@ import type { IntentContract, IntentListQuery, IntentPage } from '../../../../sh
 import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { fromDbTime, nowDb } from '../../db/knex.js';
+import { chinaMonth } from '../../china-time.js';
 import { Conflict, NotFound } from '../../errors.js';
 import { amountFen, decimalText } from '../../../../shared/units.js';
 import { creditCheckOf, customerTerms } from '../customers/service.js';
@@ -15,8 +16,7 @@ type Db = Knex | Knex.Transaction;
 
 /** The next number of a monthly series, e.g. YX2026120007, taken under the counter row's lock. */
 export async function nextNumber(trx: Knex.Transaction, prefix: string, now = new Date()): Promise<string> {
-  const ym = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(now).replace('-', '');
-  const key = `${prefix}${ym}`;
+  const key = `${prefix}${chinaMonth(now).replace('-', '')}`;
   await trx('document_counters').insert({ key, last: 0 }).onConflict('key').ignore();
   await trx('document_counters').where('key', key).increment('last', 1);
   const row = await trx('document_counters').where('key', key).first('last');

@@ -29,7 +29,7 @@ import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { allocationCandidates, customerTerms } from '../customers/service.js';
 import { supplyByMaterial } from '../erp-sync/service.js';
 import { notify } from '../notifications/service.js';
-import { cancelApproval, customerFacts, onDecided, startApproval, type DecidedEvent } from '../approvals/service.js';
+import { cancelApproval, latestApprovalIds, onDecided, startApproval, type DecidedEvent } from '../approvals/service.js';
 import { computeProposal, type ProposalCustomer } from './proposal.js';
 import { createIntentContract, openIntentFen } from './intents.js';
 import * as store from './store.js';
@@ -303,7 +303,7 @@ export async function grid(db: Db, planId: number): Promise<AllocationGrid> {
     for (const x of r) info.set(Number(x.id), x);
   }
   const byId = new Map(candidates.map((c) => [c.id, c]));
-  const approvals = await store.approvalIdsOf(db, rows.map((r) => r.id));
+  const approvals = await latestApprovalIds(db, 'allocation_answer', rows.map((r) => r.id));
   return {
     plan,
     draftRound: plan.round + 1,
@@ -511,15 +511,18 @@ export async function expireDue(trx: Knex.Transaction, now = new Date(), planId?
 
 // ---- answers ----
 
-async function viewsOf(db: Db, rows: store.AllocationRow[], p: Principal | null): Promise<AllocationView[]> {
+type Terms = Awaited<ReturnType<typeof customerTerms>>;
+
+/** Allocations as customers see them; `known` are customer terms the caller has already read. */
+async function viewsOf(db: Db, rows: store.AllocationRow[], p: Principal | null, known: Terms[] = []): Promise<AllocationView[]> {
   if (!rows.length) return [];
   const lineIds = [...new Set(rows.map((r) => r.plan_line_id))];
   const lines = new Map((await db('plan_lines as l').join('resource_plans as p', 'p.id', 'l.plan_id').whereIn('l.id', lineIds).select('l.*', 'p.period', 'p.name as plan_name')).map((l: store.LineRow & { period: string; plan_name: string }) => [l.id, l]));
   const customerIds = [...new Set(rows.map((r) => r.customer_id))];
-  const terms = new Map<number, Awaited<ReturnType<typeof customerTerms>>>();
-  for (const id of customerIds) terms.set(id, await customerTerms(db, id));
+  const terms = new Map<number, Terms>(known.map((t) => [t.id, t]));
+  for (const id of customerIds) if (!terms.has(id)) terms.set(id, await customerTerms(db, id));
   const versions = await store.answerVersions(db, rows.map((r) => r.id));
-  const approvals = await store.approvalIdsOf(db, rows.map((r) => r.id));
+  const approvals = await latestApprovalIds(db, 'allocation_answer', rows.map((r) => r.id));
   const now = Date.now();
   return rows.map((r) => {
     const l = lines.get(r.plan_line_id)!;
@@ -556,8 +559,8 @@ async function viewsOf(db: Db, rows: store.AllocationRow[], p: Principal | null)
 }
 
 /** The customer's money for answering: limit − ERP exposure − business in the portal not yet in the ERP. */
-export async function fundsOf(db: Db, customerId: number): Promise<AnswerFunds> {
-  const t = await customerTerms(db, customerId);
+export async function fundsOf(db: Db, customerId: number, known?: Terms): Promise<AnswerFunds> {
+  const t = known ?? (await customerTerms(db, customerId));
   const pending = (await store.pendingAnswerFen(db, customerId)) + (await openIntentFen(db, customerId));
   const asOf = await db('customer_profiles').where('organisation_id', customerId).first('credit_as_of');
   return { limitFen: t.limitFen, erpUsedFen: t.usedFen, portalPendingFen: pending, availableFen: t.availableFen - pending, asOf: fromDbTime(asOf?.credit_as_of) };
@@ -583,7 +586,8 @@ export async function myAllocations(db: Db, p: Principal, q: MyAllocationsQuery)
   const rows: store.AllocationRow[] = period
     ? await db('allocations as a').join('resource_plans as p', 'p.id', 'a.plan_id').where({ 'a.customer_id': customerId, 'p.period': period }).whereNot('a.state', 'draft').select('a.*').orderBy(['a.plan_line_id', 'a.round'])
     : [];
-  return { items: await viewsOf(db, rows, p), funds: await fundsOf(db, customerId), periods };
+  const terms = await customerTerms(db, customerId);
+  return { items: await viewsOf(db, rows, p, [terms]), funds: await fundsOf(db, customerId, terms), periods };
 }
 
 async function visibleAllocation(db: Db, p: Principal, id: number, opts: { lock?: boolean } = {}): Promise<store.AllocationRow> {
@@ -677,15 +681,14 @@ export async function answer(trx: Knex.Transaction, p: Principal, actor: Actor, 
     details: { version, decision: body.decision, acceptedKg: kg, quotedPriceFenPerT: body.quotedPriceFenPerT ?? null, amountFen: amount },
   });
   if (to === 'approving') {
-    const known = await customerFacts(trx, p, row.customer_id);
     await startApproval(trx, actor, {
       subjectType: 'allocation_answer',
       subjectId: row.id,
       customerId: row.customer_id,
-      facts: { ...known, tonnageKg: kg, amountFen: amount, priceDeviationBp: deviationBp(price, base), variety: line.variety as AllocationView['variety'] },
+      facts: { customerClass: terms.classCode, creditGrade: terms.grade, tonnageKg: kg, amountFen: amount, priceDeviationBp: deviationBp(price, base), variety: line.variety as AllocationView['variety'] },
     });
   }
-  return (await viewsOf(trx, [(await store.findAllocation(trx, row.id))!], p))[0];
+  return (await viewsOf(trx, [(await store.findAllocation(trx, row.id))!], p, [terms]))[0];
 }
 
 // ---- the approval outcome ----

@@ -2,7 +2,7 @@
 // allocations only through moveHeld, a guarded update that cannot take a line above its plan or below zero.
 import type { Knex } from 'knex';
 import type { AllocationState, AnswerDecision, PlanKind, PlanState } from '../../../../shared/api/allocation.js';
-import { dialectOf } from '../../db/knex.js';
+import { forUpdate } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -59,11 +59,9 @@ export interface AllocationRow {
   updated_at: string;
 }
 
-const lock = <T extends Knex.QueryBuilder>(db: Db, q: T): T => (dialectOf(db as Knex) === 'mysql' ? (q.forUpdate() as T) : q);
-
 export function findPlan(db: Db, id: number, opts: { lock?: boolean } = {}): Promise<PlanRow | undefined> {
   const q = db('resource_plans').where('id', id).first();
-  return opts.lock ? lock(db, q) : q;
+  return opts.lock ? forUpdate(db, q) : q;
 }
 
 export function listPlanRows(db: Db, q: { kind?: PlanKind; state?: PlanState; year?: string }): Promise<PlanRow[]> {
@@ -99,7 +97,7 @@ export async function moveHeld(trx: Db, lineId: number, deltaKg: number): Promis
 
 export function findAllocation(db: Db, id: number, opts: { lock?: boolean } = {}): Promise<AllocationRow | undefined> {
   const q = db('allocations').where('id', id).first();
-  return opts.lock ? lock(db, q) : q;
+  return opts.lock ? forUpdate(db, q) : q;
 }
 
 export function allocationsOfPlan(db: Db, planId: number): Promise<AllocationRow[]> {
@@ -144,21 +142,6 @@ export async function insertAnswerVersion(trx: Db, row: AnswerVersionRow & { use
 export function answerVersions(db: Db, allocationIds: number[]): Promise<AnswerVersionRow[]> {
   if (!allocationIds.length) return Promise.resolve([]);
   return db('allocation_answers').whereIn('allocation_id', allocationIds).orderBy(['allocation_id', 'version']);
-}
-
-/** The newest approval of each allocation (live or decided), by the approvals table's subject columns. */
-export async function approvalIdsOf(db: Db, allocationIds: number[]): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  for (let i = 0; i < allocationIds.length; i += 1000) {
-    const rows = await db('approvals')
-      .where('subject_type', 'allocation_answer')
-      .whereIn('subject_id', allocationIds.slice(i, i + 1000))
-      .select('subject_id')
-      .max({ id: 'id' })
-      .groupBy('subject_id');
-    for (const r of rows as { subject_id: number; id: number }[]) out.set(Number(r.subject_id), Number(r.id));
-  }
-  return out;
 }
 
 /** Amounts in approval or returned for change: answered business not yet an intent contract. */

@@ -21,9 +21,9 @@ import {
 } from '../../../../shared/api/approvals.js';
 import { isCustomer, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
-import { fromDbTime, nowDb } from '../../db/knex.js';
+import { fromDbTime, isDuplicateKey, nowDb } from '../../db/knex.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
-import { classes as customerClasses, getCustomer } from '../customers/service.js';
+import { classAndGrade, classes as customerClasses } from '../customers/service.js';
 import { notify } from '../notifications/service.js';
 import * as store from './store.js';
 
@@ -89,6 +89,11 @@ export function suspendHandlers(subjectType: SubjectType): () => void {
     const added = handlers.get(subjectType) ?? new Set();
     handlers.set(subjectType, new Set([...(saved ?? []), ...added]));
   };
+}
+
+/** The id of each subject's newest approval, for the subject's module to show beside it. */
+export function latestApprovalIds(db: Db, subjectType: SubjectType, subjectIds: number[]): Promise<Map<number, number>> {
+  return store.latestApprovalIds(db, subjectType, subjectIds);
 }
 
 // ---- matching ----
@@ -180,7 +185,7 @@ export async function previewRoute(db: Db, facts: ApprovalFacts, customerId?: nu
 
 /** The class and credit grade of a customer the principal may see, for the portal's preview. */
 export async function customerFacts(db: Db, p: Principal, customerId: number): Promise<Pick<ApprovalFacts, 'customerClass' | 'creditGrade'>> {
-  const c = await getCustomer(db, p, customerId);
+  const c = await classAndGrade(db, p, customerId);
   return { customerClass: c.classCode, creditGrade: c.grade };
 }
 
@@ -192,11 +197,6 @@ export interface StartInput {
   customerId: number;
   facts: ApprovalFacts;
 }
-
-const isDuplicateKey = (err: unknown) => {
-  const code = (err as { code?: string }).code ?? '';
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-};
 
 const SUBJECT_NAMES: Record<SubjectType, string> = { allocation_answer: '资源分配响应 allocation answer', demand: '需求提报 demand' };
 

@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { STAFF_ROLES } from '../../../../shared/roles.js';
 import type { ApprovalState, Decision, RuleConditions, RuleStep, SubjectType } from '../../../../shared/api/approvals.js';
-import { dialectOf } from '../../db/knex.js';
+import { forUpdate } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -189,9 +189,24 @@ const toApproval = (r: Record<string, unknown>): ApprovalRow => ({
 export async function findApproval(db: Db, id: number, opts: { lock?: boolean; customerId?: number } = {}): Promise<ApprovalRow | undefined> {
   const q = db('approvals').where('id', id);
   if (opts.customerId !== undefined) q.andWhere('customer_id', opts.customerId);
-  if (opts.lock && dialectOf(db as Knex) === 'mysql') q.forUpdate();
+  if (opts.lock) forUpdate(db, q);
   const r = await q.first();
   return r ? toApproval(r) : undefined;
+}
+
+/** The newest approval of each subject (its live one, else its last round), by subject id. */
+export async function latestApprovalIds(db: Db, subjectType: SubjectType, subjectIds: number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < subjectIds.length; i += 1000) {
+    const rows: { subject_id: number; id: number }[] = await db('approvals')
+      .where('subject_type', subjectType)
+      .whereIn('subject_id', subjectIds.slice(i, i + 1000))
+      .groupBy('subject_id')
+      .select('subject_id')
+      .max({ id: 'id' });
+    for (const r of rows) out.set(Number(r.subject_id), Number(r.id));
+  }
+  return out;
 }
 
 export async function findLiveApproval(db: Db, subjectType: SubjectType, subjectId: number): Promise<ApprovalRow | undefined> {

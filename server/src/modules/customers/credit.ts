@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { CreditCheck, CreditGrade, CreditPolicy } from '../../../../shared/api/customers.js';
 import { toDbTime } from '../../db/knex.js';
+import { chinaToday } from '../../china-time.js';
 import { audit, systemActor } from '../../plugins/audit.js';
 import { matchErpCustomers } from './matching.js';
 import { score, windows, type History, type Invoice, type Receipt } from './grading.js';
@@ -14,11 +15,6 @@ const CHUNK = 400;
 
 async function chunks<T>(items: T[], size: number, fn: (part: T[]) => Promise<unknown>) {
   for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
-}
-
-/** Today's date in China (Asia/Shanghai, UTC+8, no daylight saving), as YYYY-MM-DD. */
-export function chinaToday(now = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 async function customerIds(db: Db): Promise<Map<string, number>> {

@@ -170,6 +170,13 @@ const parseJson = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) a
 const erpContacts = (r: CustomerRow): Contact[] =>
   parseJson<Contact[]>(r.erp_contacts, []).map((c) => ({ name: c.name, phone: c.phone ?? null, title: c.title ?? null, email: c.email ?? null }));
 
+/** The class and credit grade of a customer the caller may see: what approval rules match on. */
+export async function classAndGrade(db: Db, p: Principal, id: number): Promise<{ classCode: string | null; grade: CreditGrade | null }> {
+  const r = await findCustomerRow(db, p, id);
+  if (!r) throw notFound();
+  return { classCode: r.class_code, grade: r.grade };
+}
+
 export async function getCustomer(db: Db, p: Principal, id: number): Promise<CustomerDetail> {
   const r = await findCustomerRow(db, p, id);
   if (!r) throw notFound();

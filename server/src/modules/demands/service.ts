@@ -17,8 +17,9 @@ import type { ApprovalFacts } from '../../../../shared/api/approvals.js';
 import { isCustomer, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { fromDbTime, nowDb } from '../../db/knex.js';
+import { chinaMonth } from '../../china-time.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
-import { cancelApproval, customerFacts, onDecided, startApproval, type DecidedEvent } from '../approvals/service.js';
+import { cancelApproval, customerFacts, latestApprovalIds, onDecided, startApproval, type DecidedEvent } from '../approvals/service.js';
 import { amountFen } from '../../../../shared/units.js';
 import { createIntentContract, nextNumber } from '../allocation/intents.js';
 import { enqueueOutbox } from '../erp-sync/outbox.js';
@@ -76,11 +77,7 @@ function checkMayAct(p: Principal): void {
   throw new Forbidden('demand.no_right', isCustomer(p) ? 'You need the right to answer for your organisation' : 'You may not negotiate demands');
 }
 
-/** This month in China (Asia/Shanghai) as YYYY-MM: a delivery month before it cannot be proposed. */
-function chinaMonth(now = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 7);
-}
-
+/** A delivery month before this month in China cannot be proposed. */
 function checkMonth(month: string): void {
   if (month < chinaMonth()) throw new Invalid('demand.month_past', `Delivery month ${month} has already begun or passed`, { deliveryMonth: month });
 }
@@ -126,7 +123,7 @@ export async function listDemands(db: Db, p: Principal, q: DemandListQuery): Pro
   const pageSize = q.pageSize ?? 20;
   // A customer's filter by customer is meaningless: it sees its own demands only.
   const { rows, total } = await store.listDemands(db, p, { state: q.state, customerId: isCustomer(p) ? undefined : q.customerId, page, pageSize });
-  const approvals = await store.lastApprovalIds(db, rows.map((r) => r.id));
+  const approvals = await latestApprovalIds(db, 'demand', rows.map((r) => r.id));
   return { items: rows.map((r) => toDemand(r, approvals.get(r.id) ?? null)), total, page, pageSize };
 }
 
@@ -134,7 +131,7 @@ export async function listDemands(db: Db, p: Principal, q: DemandListQuery): Pro
 export async function getDemand(db: Db, p: Principal, id: number): Promise<Demand> {
   const row = await store.findVisibleDemand(db, p, id);
   if (!row) throw new NotFound('demand.not_found', 'No such demand');
-  const [approvals, messages] = await Promise.all([store.lastApprovalIds(db, [id]), store.listMessages(db, id)]);
+  const [approvals, messages] = await Promise.all([latestApprovalIds(db, 'demand', [id]), store.listMessages(db, id)]);
   return { ...toDemand(row, approvals.get(id) ?? null), messages: messages.map(toMessage) };
 }
 

@@ -1,4 +1,4 @@
-// Data access for customer demands (需求提报) and their negotiation thread, plus the read of their approvals' ids.
+// Data access for customer demands (需求提报) and their negotiation thread.
 import type { Knex } from 'knex';
 import type { DemandState, Side, DemandMessageKind } from '../../../../shared/api/allocation.js';
 import type { Variety } from '../../../../shared/erp/payloads.js';
@@ -137,20 +137,6 @@ export async function insertMessage(trx: Db, row: Omit<MessageRow, 'id'>): Promi
 
 export async function listMessages(db: Db, demandId: number): Promise<MessageRow[]> {
   return (await db('demand_messages').where('demand_id', demandId).orderBy('id')).map(toMessage);
-}
-
-// ---- the approvals of demands (read only; the approval engine writes them) ----
-
-/** The id of each demand's live approval, else its last one (highest round). */
-export async function lastApprovalIds(db: Db, demandIds: number[]): Promise<Map<number, number>> {
-  if (!demandIds.length) return new Map();
-  const rows: { subject_id: number; id: number }[] = await db('approvals')
-    .where('subject_type', 'demand')
-    .whereIn('subject_id', demandIds)
-    .groupBy('subject_id')
-    .select('subject_id')
-    .max({ id: 'id' });
-  return new Map(rows.map((r) => [Number(r.subject_id), Number(r.id)]));
 }
 
 /** The customer's account manager, who hears of its demands first; null when it has none. */

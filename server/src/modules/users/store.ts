@@ -4,7 +4,7 @@ import type { User, UserListQuery } from '../../../../shared/api/users.js';
 import type { Me } from '../../../../shared/api/auth.js';
 import type { Role } from '../../../../shared/roles.js';
 import type { Principal } from '../../plugins/access.js';
-import { dialectOf, fromDbTime, likeContains } from '../../db/knex.js';
+import { forUpdate, fromDbTime, likeContains } from '../../db/knex.js';
 import { toOrganisation, type OrganisationRow } from '../organisations/store.js';
 
 type Db = Knex | Knex.Transaction;
@@ -162,10 +162,8 @@ export async function findUserPhoneForUpdate(
 ): Promise<{ id: number; phone: string | null; phone_verified_at: string | null; can_sign: boolean } | undefined> {
   const row = await db('users')
     .where('id', userId)
-    .modify((q) => {
-      // Serialises a user's concurrent code requests, so the rate limit counts each of them.
-      if (dialectOf(db) === 'mysql') q.forUpdate();
-    })
+    // Serialises a user's concurrent code requests, so the rate limit counts each of them.
+    .modify((q) => forUpdate(db, q))
     .first('id', 'phone', 'phone_verified_at', 'can_sign');
   return row ? { ...row, can_sign: Boolean(row.can_sign) } : undefined;
 }
