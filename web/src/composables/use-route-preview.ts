@@ -1,4 +1,4 @@
-// The approval route a demand with the figures being typed would take (POST /api/approvals/preview), reloaded a
+// The approval route an answer or demand with the figures being typed would take (POST /api/approvals/preview), reloaded a
 // moment after the figures change; a slower, older answer never replaces a newer one.
 import { onBeforeUnmount, ref, shallowRef, watch } from 'vue';
 import type { PreviewBody, RoutePreview } from '@shared/index';
@@ -10,6 +10,8 @@ export function useRoutePreview(input: () => PreviewBody | null) {
   const preview = shallowRef<RoutePreview | null>(null);
   const loading = ref(false);
   const failed = ref(false);
+  /** what the last preview request failed with, for a page that shows the reason */
+  const error = shallowRef<unknown>(null);
   let seq = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -19,6 +21,7 @@ export function useRoutePreview(input: () => PreviewBody | null) {
     if (!body) {
       preview.value = null;
       failed.value = false;
+      error.value = null;
       loading.value = false;
       return;
     }
@@ -28,10 +31,12 @@ export function useRoutePreview(input: () => PreviewBody | null) {
       if (mine !== seq) return;
       preview.value = answer;
       failed.value = false;
-    } catch {
+      error.value = null;
+    } catch (err) {
       if (mine !== seq) return;
       preview.value = null;
       failed.value = true;
+      error.value = err;
     } finally {
       if (mine === seq) loading.value = false;
     }
@@ -47,5 +52,5 @@ export function useRoutePreview(input: () => PreviewBody | null) {
   );
   onBeforeUnmount(() => clearTimeout(timer));
 
-  return { preview, loading, failed };
+  return { preview, loading, failed, error };
 }
