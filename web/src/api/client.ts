@@ -60,6 +60,8 @@ export interface RequestOptions {
   skipRefresh?: boolean;
   // What the caller wants back; JSON unless a file is downloaded.
   accept?: string;
+  // A file sent as it is (e.g. a PDF to verify) instead of a JSON body.
+  file?: { data: Blob; contentType: string };
 }
 
 function buildUrl(path: string, query?: object): string {
@@ -108,8 +110,11 @@ function toApiError(response: Response, body: unknown): ApiError {
 async function send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: string | Blob | undefined;
+  if (options.file) {
+    headers['Content-Type'] = options.file.contentType;
+    body = options.file.data;
+  } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
@@ -232,4 +237,5 @@ export const http = {
   put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
   patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, { body }),
   delete: <T>(path: string) => request<T>('DELETE', path),
+  postFile: <T>(path: string, data: Blob, contentType: string) => request<T>('POST', path, { file: { data, contentType } }),
 };
