@@ -1,4 +1,4 @@
-// The contract PDF: its text as poppler extracts it, the font subsets, the seals' places and pixels, the same bytes.
+// The contract PDF (text as poppler extracts it, font subsets, seals, same bytes) and the PDF worker pool it runs in.
 // Every assert.ok here carries a message: on Node 20 a failing assert.ok without one makes node:assert re-parse this
 // file's source to describe the expression, which takes minutes on a tsx-transformed file.
 import { test, before, after } from 'node:test';
@@ -7,8 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { amountFen } from '../../../../shared/units.js';
 import { loadFonts } from '../../pdf/fonts.js';
+import { createPdfPool, PdfRenderTimeout, PdfWorkerCrash, type PdfPool } from '../../pdf/pool.js';
 import { formatTonnes, formatYuan, renderContractPdf, type ContractDocument, type ContractDocumentLine, type ContractPdf } from './document.js';
 
 const A4 = { width: 595.28, height: 841.89 };
@@ -246,4 +248,70 @@ test('the same contract renders to the same bytes, whether the fonts were parsed
   assert.ok(first.pdf.equals(second.pdf), 'a second render gives the same bytes');
   assert.ok(first.pdf.equals(fresh.pdf), 'a render with freshly parsed fonts gives the same bytes');
   assert.ok(first.pdf.subarray(0, 8).toString('latin1').startsWith('%PDF-1.7'), 'PDF 1.7 (transparency needs 1.4)');
+});
+
+// ---- the worker pool ----
+
+let pool: PdfPool;
+/** The test-only kinds are outside the typed registry. */
+const renderAny = (kind: string, input: unknown, o?: { timeoutMs?: number }) => (pool.render as (k: string, i: unknown, o?: { timeoutMs?: number }) => Promise<unknown>)(kind, input, o);
+
+test('the pool renders 8 contracts at once in its threads while the event loop stays responsive', async (t) => {
+  pool = createPdfPool({ size: 2, testKinds: true });
+  await pool.render('contract', contract());
+  // A 1 ms resolution: the histogram records whole timer intervals, so a coarser one would add itself to every sample.
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: 8 }, (_, i) => pool.render('contract', i % 2 ? contract() : longContract())));
+  const elapsed = performance.now() - started;
+  delay.disable();
+  for (const r of results) {
+    assert.ok(Buffer.isBuffer(r.pdf) && r.pdf.subarray(0, 5).toString('latin1') === '%PDF-', 'a PDF arrives as a Buffer');
+    assert.ok(r.pdf.subarray(-6).toString('latin1').includes('%%EOF'), 'the whole PDF arrived');
+    assertSealsOnLastPage(r);
+  }
+  const p99 = delay.percentile(99) / 1e6;
+  t.diagnostic(`8 renders in ${elapsed.toFixed(0)} ms, event loop delay p99 ${p99.toFixed(1)} ms`);
+  assert.ok(results[1].pdf.equals((await renderContractPdf(contract(), fonts)).pdf), 'a worker renders the same bytes as the main thread');
+  // The issue's limit is 50 ms; rendering on the main thread would block it for a whole document at a time (30-300 ms).
+  assert.ok(p99 < 50, `event loop delay p99 ${p99.toFixed(1)} ms while rendering for ${elapsed.toFixed(0)} ms`);
+  if (!skip) assert.equal(execFileSync('pdffonts', [write('pooled.pdf', results[1].pdf)], { encoding: 'utf8' }).includes('yes yes yes'), true);
+});
+
+test('a crashed worker rejects only the job it was running, and the pool goes on', async () => {
+  const jobs = [pool.render('contract', contract()), renderAny('crash-test', {}), pool.render('contract', contract()), pool.render('contract', longContract())];
+  const settled = await Promise.allSettled(jobs);
+  assert.equal(settled[1].status, 'rejected');
+  assert.ok((settled[1] as PromiseRejectedResult).reason instanceof PdfWorkerCrash, 'a PdfWorkerCrash');
+  assert.match(String((settled[1] as PromiseRejectedResult).reason.message), /stopped while rendering a 'crash-test' document/);
+  for (const i of [0, 2, 3]) assert.equal(settled[i].status, 'fulfilled', `job ${i}`);
+  const after = await pool.render('contract', contract());
+  assert.ok(after.pdf.length > 10_000, 'the pool renders after the crash');
+});
+
+test('a renderer error rejects its job and keeps the worker; an unknown kind is refused', async () => {
+  await assert.rejects(renderAny('fail-test', {}), /fail-test: the renderer refuses/);
+  await assert.rejects(renderAny('no-such-kind', {}), /no PDF renderer for kind 'no-such-kind'/);
+  assert.ok((await pool.render('contract', contract())).pdf.length > 10_000, 'the pool still renders');
+});
+
+test('a job over its time limit is rejected with a clear error and its worker replaced', async () => {
+  const started = performance.now();
+  await assert.rejects(renderAny('hang-test', { ms: 20_000 }, { timeoutMs: 300 }), (e: unknown) => {
+    assert.ok(e instanceof PdfRenderTimeout, 'a PdfRenderTimeout');
+    assert.match(e.message, /rendering a 'hang-test' PDF took longer than 300 ms/);
+    return true;
+  });
+  assert.ok(performance.now() - started < 5_000, 'rejected at the limit, not when the render ends');
+  const [a, b] = await Promise.all([pool.render('contract', contract()), pool.render('contract', contract())]);
+  assert.ok(a.pdf.equals(b.pdf), 'the restarted worker renders the same bytes');
+});
+
+test('closing the pool lets running jobs finish and refuses new ones', async () => {
+  const running = pool.render('contract', contract());
+  const closing = pool.close();
+  await assert.rejects(pool.render('contract', contract()), /the PDF pool is closed/);
+  assert.ok((await running).pdf.length > 10_000, 'the running job finished');
+  await closing;
 });
