@@ -14,6 +14,7 @@ import {
   Link,
   OfficeBuilding,
   Postcard,
+  Sell,
   SetUp,
   Share,
   Tickets,
@@ -25,6 +26,7 @@ import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
+import { CONTRACT_STAFF_ROLES } from '@/pages/contracts/contract-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -65,6 +67,8 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'demands', path: '/demands', labelKey: 'nav.demands', icon: EditPen, roles: CUSTOMER_ROLES },
   { key: 'staff-demands', path: '/staff/demands', labelKey: 'nav.staffDemands', icon: EditPen, roles: DEMAND_STAFF_ROLES },
   { key: 'intent-contracts', path: '/intent-contracts', labelKey: 'nav.intentContracts', icon: DocumentChecked, roles: INTENT_READ_ROLES },
+  { key: 'listings', path: '/listings', labelKey: 'nav.listings', icon: Sell, roles: CUSTOMER_ROLES },
+  { key: 'staff-listings', path: '/staff/listings', labelKey: 'nav.staffListings', icon: Sell, roles: CONTRACT_STAFF_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },

@@ -73,11 +73,11 @@ export const sealsApi = {
   certificates: (signal?: AbortSignal) => http.get<SealCertificateList>('/seals/certificates', undefined, signal),
   /** a new contract certificate for an organisation, e.g. after its last one was revoked */
   issue: (organisationId: number) => http.post<SealCertificate>('/seals/certificates', { organisationId, purpose: 'contract' }),
-  revoke: (id: number, body: RevokeBody) => http.post<SealCertificate>(`/seals/certificates/${id}/revoke`, body),
+  revoke: (id: number, body: RevokeBody) => http.post<{ ok: true }>(`/seals/certificates/${id}/revoke`, body),
   uses: (query: SealUseQuery, signal?: AbortSignal) => http.get<SealUsePage>('/seals/uses', query, signal),
   rights: (signal?: AbortSignal) => http.get<SealRightList>('/seals/rights', undefined, signal),
-  grant: (body: SealRightBody) => http.post<unknown>('/seals/rights', body),
-  withdraw: (userId: number, right: SealRight) => http.delete<unknown>(`/seals/rights/${userId}/${right}`),
+  grant: (body: SealRightBody) => http.post<{ ok: true }>('/seals/rights', body),
+  withdraw: (userId: number, right: SealRight) => http.delete<{ ok: true }>(`/seals/rights/${userId}/${right}`),
 };
 
 /** The portal's CA root, public, for importing into a PDF reader's trust store. */

@@ -6,6 +6,7 @@ import AppLayout from '@/components/AppLayout.vue';
 import HomePage from '@/pages/home/HomePage.vue';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
+import { CONTRACT_STAFF_ROLES } from '@/pages/contracts/contract-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -111,6 +112,35 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/allocation/IntentContractDetailPage.vue'),
         props: true,
         meta: { roles: INTENT_READ_ROLES, titleKey: 'intent.detailTitle' },
+      },
+      {
+        path: 'listings',
+        name: 'listings',
+        component: () => import('@/pages/contracts/ListingsPage.vue'),
+        props: { scope: 'customer' },
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'listings.title' },
+      },
+      {
+        // Also the link of the SMS and in-app notices of a new listing.
+        path: 'listings/:id(\\d+)',
+        name: 'listing-detail',
+        component: () => import('@/pages/contracts/ListingDetailPage.vue'),
+        props: (route) => ({ id: String(route.params.id), scope: 'customer' }),
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'listings.detailTitle' },
+      },
+      {
+        path: 'staff/listings',
+        name: 'staff-listings',
+        component: () => import('@/pages/contracts/ListingsPage.vue'),
+        props: { scope: 'staff' },
+        meta: { roles: CONTRACT_STAFF_ROLES, titleKey: 'listings.staffTitle' },
+      },
+      {
+        path: 'staff/listings/:id(\\d+)',
+        name: 'staff-listing-detail',
+        component: () => import('@/pages/contracts/ListingDetailPage.vue'),
+        props: (route) => ({ id: String(route.params.id), scope: 'staff' }),
+        meta: { roles: CONTRACT_STAFF_ROLES, titleKey: 'listings.detailTitle' },
       },
       {
         path: 'staff/approvals',

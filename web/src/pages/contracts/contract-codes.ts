@@ -52,7 +52,7 @@ export function isContractState(value: unknown): value is ContractState {
 // would refuse). Customers see their own listings and contracts, account managers those of their customers.
 export const CONTRACT_STAFF_ROLES: readonly Role[] = ['account_manager', 'sales_manager', 'admin'];
 /** Listing an intent contract and withdrawing a listing; the server also wants the seal right "use" to list. */
-export const LISTING_EDIT_ROLES: readonly Role[] = ['sales_manager'];
+export const LISTING_EDIT_ROLES: readonly Role[] = ['sales_manager', 'admin'];
 /** Contract details of any organisation, the mill's included. */
 export const PARTY_EDIT_ROLES: readonly Role[] = ['sales_manager', 'admin'];
 /** The seals page: what each part shows depends on the user's seal rights, which only the server knows. */
