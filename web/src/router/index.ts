@@ -27,6 +27,13 @@ const routes: RouteRecordRaw[] = [
     meta: { public: true, titleKey: 'login.title' },
   },
   {
+    // The address printed on every contract (with its QR code): /verify?contractNo=...&code=...
+    path: '/verify',
+    name: 'verify',
+    component: () => import('@/pages/verify/VerifyPage.vue'),
+    meta: { public: true, titleKey: 'verify.title' },
+  },
+  {
     path: '/',
     component: AppLayout,
     children: [
