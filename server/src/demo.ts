@@ -6,17 +6,11 @@ import { chinaMonth } from './china-time.js';
 import { nowDb } from './db/knex.js';
 import { hashPassword } from './modules/auth/passwords.js';
 import { audit, systemActor } from './plugins/audit.js';
+import { creditCodeCheck } from '../../shared/credit-code.js';
 
 export const DEMO_PASSWORD = 'Portal@2026';
 
-/** Check character of a unified social credit code (GB 32100-2015): weighted sum mod 31 over its alphabet. */
-export function creditCodeCheck(first17: string): string {
-  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += alphabet.indexOf(first17[i]) * weights[i];
-  return alphabet[(31 - (sum % 31)) % 31];
-}
+export { creditCodeCheck };
 
 const withCheck = (s: string) => s + creditCodeCheck(s);
 
@@ -32,7 +26,9 @@ interface DemoOrg {
   managed?: boolean;
   /** the portal's profile of a demo customer: class code, industry, contracted varieties with monthly kg */
   profile?: { classCode: string; industry: string; varieties: [string, number][] };
-  users: { username: string; displayName: string; role: Role; phone: string; canAnswer?: boolean; canSign?: boolean; canPrint?: boolean }[];
+  /** what contracts print beyond the ERP master */
+  contract: { legalRepresentative: string; bankName: string; bankAccount: string; phone: string };
+  users: { username: string; displayName: string; role: Role; phone: string; canAnswer?: boolean; canSign?: boolean; canPrint?: boolean; sealRights?: ('manage' | 'use' | 'audit')[] }[];
 }
 
 export const DEMO_ORGS: DemoOrg[] = [
@@ -45,9 +41,11 @@ export const DEMO_ORGS: DemoOrg[] = [
     province: '江苏省',
     city: '苏州市',
     address: '江苏省苏州市张家港市锦丰镇钢铁大道1号',
+    contract: { legalRepresentative: '沈国华', bankName: '中国工商银行张家港分行', bankAccount: '1102 0288 0900 0012 345', phone: '0512-58880000' },
     users: [
-      { username: 'admin', displayName: '系统管理员', role: 'admin', phone: '13800000001' },
-      { username: 'sales.manager', displayName: '王建国（销售经理）', role: 'sales_manager', phone: '13800000002' },
+      // Separate seal rights (DESIGN.md §5 and the Contracts issue): IT manages the CA and audits its use, sales uses the seal.
+      { username: 'admin', displayName: '系统管理员', role: 'admin', phone: '13800000001', sealRights: ['manage', 'audit'] },
+      { username: 'sales.manager', displayName: '王建国（销售经理）', role: 'sales_manager', phone: '13800000002', sealRights: ['use'] },
       { username: 'account.manager', displayName: '李明（客户经理）', role: 'account_manager', phone: '13800000003' },
       { username: 'quality', displayName: '赵敏（质量部）', role: 'quality_staff', phone: '13800000004' },
     ],
@@ -63,6 +61,7 @@ export const DEMO_ORGS: DemoOrg[] = [
     city: '苏州市',
     address: '江苏省苏州市高新区金山路88号',
     managed: true,
+    contract: { legalRepresentative: '陈志强', bankName: '招商银行苏州分行', bankAccount: '5129 0213 8710 601', phone: '0512-68880011' },
     users: [
       { username: 'hengda.admin', displayName: '陈志强', role: 'customer_admin', phone: '13900000011', canAnswer: true, canSign: true, canPrint: true },
       { username: 'hengda.user', displayName: '刘芳', role: 'customer_user', phone: '13900000012', canPrint: true },
@@ -79,6 +78,7 @@ export const DEMO_ORGS: DemoOrg[] = [
     city: '杭州市',
     address: '浙江省杭州市西湖区文三路199号',
     managed: true,
+    contract: { legalRepresentative: '周涛', bankName: '中国建设银行杭州分行', bankAccount: '3305 0161 6270 5000 0123', phone: '0571-88880021' },
     users: [
       { username: 'chengjian.admin', displayName: '周涛', role: 'customer_admin', phone: '13900000021', canAnswer: true, canSign: true, canPrint: true },
       { username: 'chengjian.user', displayName: '吴静', role: 'customer_user', phone: '13900000022' },
@@ -94,6 +94,7 @@ export const DEMO_ORGS: DemoOrg[] = [
     province: '安徽省',
     city: '合肥市',
     address: '安徽省合肥市经开区紫云路36号',
+    contract: { legalRepresentative: '孙伟', bankName: '徽商银行合肥分行', bankAccount: '1020 0012 3456 7890', phone: '0551-63330031' },
     users: [
       { username: 'jinggong.admin', displayName: '孙伟', role: 'customer_admin', phone: '13900000031', canAnswer: true, canSign: true, canPrint: true },
       { username: 'jinggong.user', displayName: '郑丽', role: 'customer_user', phone: '13900000032', canPrint: true },
@@ -142,7 +143,17 @@ export async function loadDemoData(db: Knex, config: Config): Promise<boolean> {
           updated_at: now,
         });
         if (u.role === 'account_manager') accountManagerId = Number(userId);
+        for (const right of u.sealRights ?? []) await trx('seal_rights').insert({ user_id: userId, seal_right: right, granted_by: 'system:demo', granted_at: now });
       }
+      await trx('contract_party_details').insert({
+        organisation_id: orgId,
+        legal_representative: org.contract.legalRepresentative,
+        bank_name: org.contract.bankName,
+        bank_account: org.contract.bankAccount,
+        phone: org.contract.phone,
+        updated_by: 'system:demo',
+        updated_at: now,
+      });
       if (org.profile) {
         const cls = await trx('customer_classes').where('code', org.profile.classCode).first('id');
         const varieties = org.profile.varieties;

@@ -3,6 +3,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomB
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { Invalid } from '../../errors.js';
+import { isValidCreditCode } from '../../../../shared/credit-code.js';
 import {
   algorithm,
   bytesOf,
@@ -198,16 +199,7 @@ export async function createRootCa(o: { commonName: string; organisation: string
   return { certPem: derToPem(der), keyPem: encryptKey(privateKey, o.passphrase), serial };
 }
 
-const CREDIT_CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const CREDIT_CODE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-
-/** 统一社会信用代码 check (GB 32100-2015): 18 characters of the 31-character alphabet, the last one a mod-31 check character. */
-export function isValidCreditCode(code: string): boolean {
-  if (!/^[0-9A-HJ-NPQRTUWXY]{18}$/.test(code)) return false;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += CREDIT_CODE_CHARS.indexOf(code[i]) * CREDIT_CODE_WEIGHTS[i];
-  return CREDIT_CODE_CHARS[(31 - (sum % 31)) % 31] === code[17];
-}
+export { isValidCreditCode };
 
 export async function issueOrgCertificate(
   root: CaKeyInput,
