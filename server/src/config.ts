@@ -60,6 +60,17 @@ export interface Config {
     /** the gateway of SMS_PROVIDER=http; undefined for other providers */
     http: { url: string; token: string; timeoutMs: number; retries: number; backoffMs: number } | undefined;
   };
+  /** the address customers reach the portal at, printed on contracts for the verification page */
+  publicUrl: string;
+  seals: {
+    /** protects the root key of the portal's CA and, derived from it, every organisation's key */
+    caPassphrase: string;
+    /** an RFC 3161 timestamp authority: each signature then carries its token (PAdES B-T) */
+    tsaUrl: string | undefined;
+    tsaTimeoutMs: number;
+    /** how often the sealing job retries contracts left in sealing (seconds field allowed) */
+    schedule: string;
+  };
 }
 
 /** SMS gateways the notifications plugin can talk to; a real one (e.g. Aliyun SMS) joins this list with its adapter. */
@@ -196,6 +207,13 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       maxAttempts: int('SMS_MAX_ATTEMPTS', 5, 1, 100),
       http: smsHttp(source, str('SMS_PROVIDER', 'log'), int, problems),
     },
+    publicUrl: publicUrl(str('PUBLIC_URL', `http://localhost:${port}`), problems),
+    seals: {
+      caPassphrase: caPassphrase(source.CA_PASSPHRASE, env, dataDir, problems),
+      tsaUrl: optionalHttpUrl('TSA_URL', source.TSA_URL, problems),
+      tsaTimeoutMs: int('TSA_TIMEOUT_MS', 10_000, 100, 60_000),
+      schedule: str('SEAL_SCHEDULE', '*/30 * * * * *'),
+    },
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);
@@ -262,9 +280,47 @@ function smsHttp(
   };
 }
 
+function publicUrl(raw: string, problems: string[]): string {
+  try {
+    const u = new URL(raw);
+    if (!['http:', 'https:'].includes(u.protocol)) problems.push('PUBLIC_URL must be an http:// or https:// URL');
+  } catch {
+    problems.push(`PUBLIC_URL is not a valid URL (got "${raw}")`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function optionalHttpUrl(name: string, raw: string | undefined, problems: string[]): string | undefined {
+  if (!raw) return undefined;
+  try {
+    if (!['http:', 'https:'].includes(new URL(raw).protocol)) problems.push(`${name} must be an http:// or https:// URL`);
+  } catch {
+    problems.push(`${name} is not a valid URL (got "${raw}")`);
+  }
+  return raw;
+}
+
+/** CA_PASSPHRASE: required in production (at least 16 characters); in development generated once under data/. */
+function caPassphrase(raw: string | undefined, env: Env, dataDir: string, problems: string[]): string {
+  if (raw) {
+    if (raw.length < 16) problems.push('CA_PASSPHRASE must be at least 16 characters');
+    return raw;
+  }
+  if (env === 'production') {
+    problems.push('CA_PASSPHRASE is required in production (at least 16 characters): it protects the keys of the electronic seals');
+    return '';
+  }
+  if (env === 'test') return 'test-ca-passphrase-not-secret';
+  return keptSecret(dataDir, 'ca-passphrase');
+}
+
 /** In development a JWT secret is generated once and kept under data/, so restarts keep sessions. */
 function developmentSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'jwt-secret');
+  return keptSecret(dataDir, 'jwt-secret');
+}
+
+function keptSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');

@@ -109,12 +109,12 @@ describe('notify', () => {
   test('a one-time code goes by SMS only and is never stored in an in-app row', async () => {
     const k = key('code');
     const r = await t.db.transaction((trx) =>
-      notify(trx, { kind: 'contract.signing_code', template: 'signing_code', params: { contractNo: 'HT-1', code: '654321' }, userIds: [w.adminA.id], sms: true, inApp: false, idempotencyKey: k }),
+      notify(trx, { kind: 'contract.signing_code', template: 'signing_code', params: { listingNo: 'GP-1', code: '654321' }, userIds: [w.adminA.id], sms: true, inApp: false, idempotencyKey: k }),
     );
     assert.deepEqual(r, { recipients: 1, inApp: 0, sms: 1 });
     const k2 = key('code-inapp');
     await t.db.transaction((trx) =>
-      notify(trx, { kind: 'contract.signing_code', template: 'signing_code', params: { contractNo: 'HT-1', code: '654321' }, userIds: [w.adminA.id], idempotencyKey: k2 }),
+      notify(trx, { kind: 'contract.signing_code', template: 'signing_code', params: { listingNo: 'GP-1', code: '654321' }, userIds: [w.adminA.id], idempotencyKey: k2 }),
     );
     const row = await t.db('notifications').where('idempotency_key', k2).first();
     assert.doesNotMatch(row.params, /654321/);

@@ -76,17 +76,47 @@ export const TEMPLATES = {
     'zh-CN': { title: '需求 {demandNo} 有新回复', body: '{customer} 回复了需求 {demandNo}，请查看。' },
     en: { title: 'Demand {demandNo}: new reply', body: '{customer} replied on demand {demandNo}.' },
   },
-  signing_code: {
-    params: ['contractNo', 'code'],
-    secret: ['code'],
-    'zh-CN': { title: '合同签署验证码', body: '您正在签署合同 {contractNo}，验证码 {code}，5 分钟内有效。请勿告诉他人。' },
-    en: { title: 'Contract signing code', body: 'You are signing contract {contractNo}. Your code is {code}, valid for 5 minutes. Do not share it.' },
-  },
   phone_verify: {
     params: ['code'],
     secret: ['code'],
     'zh-CN': { title: '手机验证码', body: '您的手机验证码为 {code}，5 分钟内有效。请勿告诉他人。' },
     en: { title: 'Phone verification code', body: 'Your phone verification code is {code}, valid for 5 minutes. Do not share it.' },
+  },
+  signing_code: {
+    params: ['code', 'listingNo'],
+    secret: ['code'],
+    'zh-CN': { title: '合同签署验证码', body: '您正在签署挂牌 {listingNo} 的合同，验证码 {code}，5 分钟内有效。请勿告诉他人。' },
+    en: { title: 'Contract signing code', body: 'You are signing the contract of listing {listingNo}. Your code is {code}, valid for 5 minutes. Do not share it.' },
+  },
+  listing_published: {
+    params: ['listingNo', 'tonnes', 'validUntil'],
+    secret: [],
+    'zh-CN': { title: '定向挂牌 {listingNo}', body: '钢厂向贵司定向挂牌 {listingNo}，共 {tonnes} 吨，请于 {validUntil} 前在线摘牌签约。' },
+    en: { title: 'Directed listing {listingNo}', body: 'The mill has listed {listingNo} for you, {tonnes} t in all. Please take it online by {validUntil}.' },
+  },
+  listing_expiring: {
+    params: ['listingNo', 'validUntil'],
+    secret: [],
+    'zh-CN': { title: '挂牌 {listingNo} 即将到期', body: '定向挂牌 {listingNo} 将于 {validUntil} 到期，请及时摘牌签约。' },
+    en: { title: 'Listing {listingNo} expires soon', body: 'Directed listing {listingNo} expires at {validUntil}. Please take it in time.' },
+  },
+  listing_expired: {
+    params: ['listingNo', 'customer'],
+    secret: [],
+    'zh-CN': { title: '挂牌 {listingNo} 已到期', body: '{customer} 的定向挂牌 {listingNo} 到期未摘牌，已失效。' },
+    en: { title: 'Listing {listingNo} expired', body: 'Directed listing {listingNo} for {customer} expired without being taken.' },
+  },
+  contract_signed: {
+    params: ['contractNo', 'customer', 'tonnes'],
+    secret: [],
+    'zh-CN': { title: '合同 {contractNo} 已签署', body: '{customer} 的合同 {contractNo}（{tonnes} 吨）已由双方电子签章。' },
+    en: { title: 'Contract {contractNo} signed', body: 'Contract {contractNo} of {customer} ({tonnes} t) is sealed by both parties.' },
+  },
+  contract_delivery_due: {
+    params: ['contractNo', 'deliveryTo', 'openTonnes'],
+    secret: [],
+    'zh-CN': { title: '合同 {contractNo} 交货期将满', body: '合同 {contractNo} 交货期至 {deliveryTo}，尚有 {openTonnes} 吨未发货。' },
+    en: { title: 'Contract {contractNo} delivery period ends soon', body: 'The delivery period of contract {contractNo} ends on {deliveryTo} with {openTonnes} t not yet shipped.' },
   },
 } as const satisfies Record<string, TemplateSpec>;
 

@@ -52,6 +52,10 @@ export async function findOrganisation(db: Db, id: number): Promise<Organisation
   return db('organisations').where('id', id).first();
 }
 
+export async function findMill(db: Db): Promise<OrganisationRow | undefined> {
+  return db('organisations').where('kind', 'mill').orderBy('id').first();
+}
+
 export async function listVisibleOrganisations(db: Db, p: Principal, q: OrganisationListQuery) {
   const page = q.page ?? 1;
   const pageSize = q.pageSize ?? 20;

@@ -10,6 +10,7 @@ import { audit, type Actor } from '../../plugins/audit.js';
 import { AppError, Conflict, Invalid, NotFound, TooManyRequests } from '../../errors.js';
 import { fromDbTime, toDbTime } from '../../db/knex.js';
 import { getMe } from './service.js';
+import { maskPhone } from '../notifications/codes.js';
 import {
   consumePhoneVerification,
   countPhoneVerifications,
@@ -34,9 +35,7 @@ function codeHash(secret: string, userId: number, phone: string, code: string): 
   return createHmac('sha256', secret).update(`phone_verify:${userId}:${phone}:${code}`).digest('hex');
 }
 
-export function maskPhone(phone: string): string {
-  return phone.length > 7 ? `${phone.slice(0, 3)}****${phone.slice(-4)}` : '****';
-}
+export { maskPhone };
 
 const secondsUntil = (dbTime: string, plusSeconds: number, now: Date) =>
   Math.max(1, Math.ceil((new Date(fromDbTime(dbTime)!).getTime() + plusSeconds * 1000 - now.getTime()) / 1000));
