@@ -8,6 +8,10 @@
 //                       upserts of the same rows into a bare table (INSERT ... ON DUPLICATE KEY UPDATE)
 //   allocation_proposal_mariadb  the proposal for 5,000 customers × 30 plan lines read from MariaDB and computed
 //   answer_p95_mariadb  p95 of 2,000 customers opening and answering their allocations vs GET /api/me meanwhile
+//   contract_sealing    median time to apply both seals (customer, then mill) to a rendered 2-page Chinese contract
+//                       with Node's crypto doing RSA and hashing vs the same wholly by node-forge
+//   contract_render     p95 time to render a 2-page Chinese contract in the PDF worker vs the main thread's event
+//                       loop delay p99 meanwhile
 //   sync_lag_p95_mariadb  p95 from a staging write to the change answering through the API under the default
 //                       schedule vs the same with the sync started on demand right after the write
 //
@@ -16,7 +20,8 @@
 // BENCH_INPROCESS=1 (serve from the bench process instead of child processes), BENCH_ONLY=name,... (some figures),
 // BENCH_CUSTOMERS (default 5000) and BENCH_CUSTOMER_MONTHS (default 36) size the customer figures.
 // BENCH_SYNC_ROWS (default 100000), BENCH_LAG_SAMPLES (default 60), BENCH_ANSWER_CUSTOMERS (default 2000) and
-// BENCH_ANSWER_SECONDS (default 600, the ten minutes) size the allocation answering figure.
+// BENCH_ANSWER_SECONDS (default 600, the ten minutes) size the allocation answering figure;
+// BENCH_RENDER_DOCUMENTS (default 200) and BENCH_SEAL_SAMPLES (default 100) the contract figures.
 // Progress goes to stderr.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -853,6 +858,38 @@ async function figure(name: string, unit: string, target: string, fn: () => Prom
   }
 }
 
+async function contractSealing(): Promise<void> {
+  const { benchSealing } = await import('./seal.js');
+  const samples = Number(process.env.BENCH_SEAL_SAMPLES || 100);
+  const r = await benchSealing({ samples });
+  emit({
+    name: 'contract_sealing',
+    value: round(r.node.medianMs, 2),
+    unit: 'ms',
+    reference: round(r.forge.medianMs, 2),
+    ratio: round(r.forge.medianMs / r.node.medianMs, 1),
+    target: '<= 15 ms median',
+    ok: r.node.medianMs <= 15,
+    detail: { samples: r.samples, node_p95_ms: round(r.node.p95Ms, 2), forge_p95_ms: round(r.forge.p95Ms, 2), reference_is: 'the same two seals done wholly by node-forge' },
+  });
+}
+
+async function contractRender(): Promise<void> {
+  const { benchRender } = await import('./render.js');
+  const documents = Number(process.env.BENCH_RENDER_DOCUMENTS || 200);
+  const r = await benchRender({ documents });
+  emit({
+    name: 'contract_render',
+    value: round(r.p95Ms, 1),
+    unit: 'ms',
+    reference: round(r.eventLoopDelayP99Ms, 1),
+    ratio: null,
+    target: 'p95 <= 250 ms per document; event loop delay p99 <= 50 ms',
+    ok: r.p95Ms <= 250 && r.eventLoopDelayP99Ms <= 50,
+    detail: { documents: r.documents, pages: r.pages, p50_ms: round(r.p50Ms, 1), p99_ms: round(r.p99Ms, 1), reference_is: 'event loop delay p99 of the main thread meanwhile' },
+  });
+}
+
 async function main() {
   const cleanups: (() => Promise<void>)[] = [];
   let cleaning: Promise<void> | null = null;
@@ -914,6 +951,8 @@ async function main() {
     await figure('allocation_proposal', 'ms', '<= 1000 ms', allocationProposal);
     await figure('customers_mariadb', 'ms', '<= 10000 ms; <= 50 ms', () => customersMariadb(tmp, jwtSecret, cleanups));
     await figure('allocation_mariadb', 'ms', '<= 1000 ms; <= 100 ms', () => allocationMariadb(tmp, jwtSecret, cleanups));
+    await figure('contract_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', contractRender);
+    await figure('contract_sealing', 'ms', '<= 15 ms median', contractSealing);
   } finally {
     await cleanup();
     log('done');

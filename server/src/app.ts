@@ -27,6 +27,9 @@ import approvalsRoutes from './modules/approvals/routes.js';
 import allocationPlugin from './modules/allocation/plugin.js';
 import allocationRoutes from './modules/allocation/routes.js';
 import demandsRoutes from './modules/demands/routes.js';
+import contractsPlugin from './modules/contracts/plugin.js';
+import contractsRoutes from './modules/contracts/routes.js';
+import sealsRoutes from './modules/seals/routes.js';
 import notificationsRoutes from './modules/notifications/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
 import { purgePhoneVerifications } from './modules/users/phone.js';
@@ -97,6 +100,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(erpSyncPlugin);
   await app.register(customersPlugin);
   await app.register(allocationPlugin);
+  await app.register(contractsPlugin);
   await app.register(openapi);
 
   await app.register(
@@ -111,6 +115,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(approvalsRoutes);
       await api.register(allocationRoutes);
       await api.register(demandsRoutes);
+      await api.register(contractsRoutes);
+      await api.register(sealsRoutes);
       await api.register(notificationsRoutes);
     },
     { prefix: '/api' },

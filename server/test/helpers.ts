@@ -75,7 +75,7 @@ export async function createStores(): Promise<Stores> {
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ssp-data-'));
   return loadConfig(
-    { NODE_ENV: 'test', DATA_DIR: dataDir, WEB_DIST: path.join(dataDir, 'no-web') },
+    { NODE_ENV: 'test', DATA_DIR: dataDir, WEB_DIST: path.join(dataDir, 'no-web'), LOG_LEVEL: process.env.TEST_LOG_LEVEL },
     {
       jwt: { secret: randomBytes(32).toString('hex'), issuer: 'steel-sales-portal', audience: 'steel-sales-portal-api', accessTtlSeconds: 900 },
       passwordHash: FAST_HASH,

@@ -2,8 +2,8 @@
 import type { Knex } from 'knex';
 
 /** The newest verification code queued for a phone; undefined when none is (still) readable. */
-export async function lastPhoneCode(db: Knex, phone: string): Promise<string | undefined> {
-  const row = await db('sms_messages').where({ phone, template: 'phone_verify' }).orderBy('id', 'desc').first('params');
+export async function lastPhoneCode(db: Knex, phone: string, template = 'phone_verify'): Promise<string | undefined> {
+  const row = await db('sms_messages').where({ phone, template }).orderBy('id', 'desc').first('params');
   const code = row ? (JSON.parse(row.params) as { code?: string }).code : undefined;
   return code && /^[0-9]{6}$/.test(code) ? code : undefined;
 }

@@ -1,6 +1,7 @@
 // A PDF worker thread: loads the Chinese fonts once, warms up, then renders whatever kind of document the pool sends.
 import { parentPort, workerData } from 'node:worker_threads';
 import { renderContractPdf, type ContractDocument } from '../modules/contracts/document.js';
+import { renderAuditTrail } from '../modules/contracts/audit-trail.js';
 import { loadFonts, type PdfFonts } from './fonts.js';
 
 /** One kind of document: its renderer, and an input to warm the thread up with before it takes real work. */
@@ -43,6 +44,7 @@ const warmUpContract: ContractDocument = {
  */
 export const pdfKinds = {
   contract: kind({ render: renderContractPdf, warmUp: warmUpContract }),
+  'audit-trail': kind({ render: renderAuditTrail }),
 };
 
 /**

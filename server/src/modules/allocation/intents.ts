@@ -14,11 +14,18 @@ import { notify } from '../notifications/service.js';
 
 type Db = Knex | Knex.Transaction;
 
-/** The next number of a monthly series, e.g. YX2026120007, taken under the counter row's lock. */
+/**
+ * The next number of a monthly series, e.g. YX2026120007, taken under the counter row's lock. The UPDATE comes first:
+ * on MariaDB an INSERT IGNORE that meets the existing row takes a shared lock, and two transactions each holding one
+ * and then asking for the exclusive lock deadlock (measured with 12 concurrent takes). Only the month's first number
+ * creates the row.
+ */
 export async function nextNumber(trx: Knex.Transaction, prefix: string, now = new Date()): Promise<string> {
   const key = `${prefix}${chinaMonth(now).replace('-', '')}`;
-  await trx('document_counters').insert({ key, last: 0 }).onConflict('key').ignore();
-  await trx('document_counters').where('key', key).increment('last', 1);
+  if (!(await trx('document_counters').where('key', key).increment('last', 1))) {
+    await trx('document_counters').insert({ key, last: 0 }).onConflict('key').ignore();
+    await trx('document_counters').where('key', key).increment('last', 1);
+  }
   const row = await trx('document_counters').where('key', key).first('last');
   return `${key}${String(row.last).padStart(4, '0')}`;
 }
@@ -179,4 +186,13 @@ export async function getIntent(db: Db, p: Principal, id: number): Promise<Inten
       amountFen: Number(l.amount_fen),
     })),
   };
+}
+
+/** The Contracts module moves an intent contract on: open → listed → contracted, or listed → open when a listing lapses. */
+const intentTransitions: Record<string, readonly string[]> = { open: ['listed', 'cancelled'], listed: ['contracted', 'open'], contracted: [], cancelled: [] };
+
+export async function moveIntent(trx: Knex.Transaction, id: number, from: IntentContract['state'], to: IntentContract['state']): Promise<void> {
+  if (!intentTransitions[from]?.includes(to)) throw new Error(`intent contract: no transition ${from} → ${to}`);
+  const n = await trx('intent_contracts').where({ id, state: from }).update({ state: to });
+  if (n !== 1) throw new Conflict('intent_contract.state_changed', `The intent contract is no longer ${from}`, { id, expected: from });
 }

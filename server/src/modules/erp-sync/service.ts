@@ -336,3 +336,93 @@ export async function supplyByMaterial(db: Knex): Promise<SupplyFigure[]> {
   }
   return [...out.values()];
 }
+
+export interface ContractErpDocuments {
+  salesOrders: Record<string, any>[];
+  productionOrders: Record<string, any>[];
+  deliveries: Record<string, any>[];
+  invoices: Record<string, any>[];
+  /** material code → variety, for the materials the documents name */
+  varieties: Map<string, string>;
+  /** the newest sync time among the documents */
+  asOf: string | null;
+}
+
+/**
+ * The ERP's documents of one portal contract: its sales orders (by contract number), their production orders (by
+ * sales order number), and the delivery notes and invoices that name the contract or one of its sales orders.
+ */
+export async function contractErpDocuments(db: Knex, contractNo: string): Promise<ContractErpDocuments> {
+  const live = () => db('erp_records').where('deleted', false).select('interface', 'payload', 'synced_at');
+  const orders: { payload: string; synced_at: string }[] = await live().where({ interface: 'sales_order', contract_no: contractNo });
+  const orderNos = orders.map((o) => JSON.parse(o.payload).orderNo as string);
+  const byOrder = (iface: string) =>
+    orderNos.length ? live().where('interface', iface).whereIn('order_no', orderNos) : Promise.resolve([] as { payload: string; synced_at: string }[]);
+  const byContractOrOrder = (iface: string) =>
+    live()
+      .where('interface', iface)
+      .where((q) => {
+        q.where('contract_no', contractNo);
+        if (orderNos.length) q.orWhereIn('order_no', orderNos);
+      });
+  const [production, deliveries, invoices] = await Promise.all([byOrder('production_order'), byContractOrOrder('delivery_note'), byContractOrOrder('invoice')]);
+  const all = [...orders, ...production, ...deliveries, ...invoices];
+  const parse = (rows: { payload: string }[]) => rows.map((r) => JSON.parse(r.payload) as Record<string, any>);
+  const p = { salesOrders: parse(orders), productionOrders: parse(production), deliveries: parse(deliveries), invoices: parse(invoices) };
+  const codes = new Set<string>();
+  for (const o of p.salesOrders) for (const l of o.lines ?? []) codes.add(l.materialCode);
+  for (const o of p.productionOrders) codes.add(o.materialCode);
+  for (const d of p.deliveries) for (const l of d.lines ?? []) codes.add(l.materialCode);
+  const varieties = new Map<string, string>();
+  if (codes.size) {
+    const mats: { doc_key: string; payload: string }[] = await db('erp_records').where('interface', 'material').whereIn('doc_key', [...codes]).select('doc_key', 'payload');
+    for (const m of mats) varieties.set(m.doc_key, JSON.parse(m.payload).variety);
+  }
+  const asOf = all.reduce<string | null>((max, r) => (max === null || r.synced_at > max ? r.synced_at : max), null);
+  return { ...p, varieties, asOf: iso(asOf) };
+}
+
+/** Shipped kilograms per portal contract number, from the delivery notes that name it. */
+export async function shippedByContract(db: Knex, contractNos: string[]): Promise<Map<string, number>> {
+  if (!contractNos.length) return new Map();
+  const rows: { contract_no: string; kg: string | number }[] = await db('erp_records')
+    .where({ interface: 'delivery_note', deleted: false })
+    .whereIn('contract_no', contractNos)
+    .groupBy('contract_no')
+    .select('contract_no')
+    .sum({ kg: 'weight_kg' });
+  return new Map(rows.map((r) => [r.contract_no, Number(r.kg ?? 0)]));
+}
+
+export interface OutboxState {
+  delivered: boolean;
+  ackState: 'pending' | 'accepted' | 'rejected';
+  erpDocNo: string | null;
+  rejectReason: string | null;
+  ackedAt: string | null;
+}
+
+/** The ERP's answer to outbox entries, for the modules that wrote them. */
+export async function outboxStates(db: Knex, ids: number[]): Promise<Map<number, OutboxState>> {
+  if (!ids.length) return new Map();
+  const rows = await db('outbox').whereIn('id', ids).select('id', 'delivered_at', 'ack_state', 'erp_doc_no', 'reject_reason', 'acked_at');
+  return new Map(
+    rows.map((r: any) => [
+      Number(r.id),
+      { delivered: Boolean(r.delivered_at), ackState: r.ack_state, erpDocNo: r.erp_doc_no ?? null, rejectReason: r.reject_reason ?? null, ackedAt: iso(r.acked_at) },
+    ]),
+  );
+}
+
+/**
+ * The ERP's material for a contract line: the one active material of that variety, grade and spec (a blank grade or
+ * spec matches any); null when none or several match, and the ERP then rejects the contract with its reason.
+ */
+export async function materialCodeFor(db: Knex, variety: string, grade: string, spec: string): Promise<string | null> {
+  const rows: { doc_key: string; payload: string }[] = await db('erp_records').where({ interface: 'material', deleted: false }).select('doc_key', 'payload');
+  const hits = rows.filter((r) => {
+    const m = JSON.parse(r.payload) as { variety: string; grade: string; spec: string; active: boolean };
+    return m.active && m.variety === variety && (!grade || m.grade === grade) && (!spec || m.spec === spec);
+  });
+  return hits.length === 1 ? hits[0].doc_key : null;
+}
