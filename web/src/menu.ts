@@ -8,6 +8,7 @@ import {
   DataAnalysis,
   Document,
   DocumentChecked,
+  DocumentCopy,
   EditPen,
   Files,
   HomeFilled,
@@ -17,6 +18,7 @@ import {
   Postcard,
   Sell,
   SetUp,
+  Stamp,
   Share,
   Tickets,
   User,
@@ -27,7 +29,7 @@ import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
-import { CONTRACT_STAFF_ROLES } from '@/pages/contracts/contract-codes';
+import { CONTRACT_STAFF_ROLES, SEAL_MENU_ROLES } from '@/pages/contracts/contract-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -74,6 +76,8 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'staff-contracts', path: '/staff/contracts', labelKey: 'nav.staffContracts', icon: Notebook, roles: CONTRACT_STAFF_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
+  { key: 'admin-contract-templates', path: '/admin/contract-templates', labelKey: 'nav.contractTemplates', icon: DocumentCopy, roles: ['admin'] },
+  { key: 'admin-seals', path: '/admin/seals', labelKey: 'nav.seals', icon: Stamp, roles: SEAL_MENU_ROLES },
   { key: 'admin-users', path: '/admin/users', labelKey: 'nav.adminUsers', icon: UserFilled, roles: ['admin'] },
   { key: 'admin-audit', path: '/admin/audit', labelKey: 'nav.adminAudit', icon: Document, roles: ['admin'] },
   { key: 'admin-erp', path: '/admin/erp', labelKey: 'nav.adminErp', icon: Connection, roles: ['admin'] },

@@ -6,7 +6,7 @@ import AppLayout from '@/components/AppLayout.vue';
 import HomePage from '@/pages/home/HomePage.vue';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
-import { CONTRACT_STAFF_ROLES } from '@/pages/contracts/contract-codes';
+import { CONTRACT_STAFF_ROLES, SEAL_PAGE_ROLES } from '@/pages/contracts/contract-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -176,6 +176,18 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/contracts/ContractDetailPage.vue'),
         props: (route) => ({ id: String(route.params.id), scope: 'staff' }),
         meta: { roles: CONTRACT_STAFF_ROLES, titleKey: 'contracts.detailTitle' },
+      },
+      {
+        path: 'admin/contract-templates',
+        name: 'admin-contract-templates',
+        component: () => import('@/pages/contracts/ContractSetupPage.vue'),
+        meta: { roles: ['admin'], titleKey: 'contractTemplates.pageTitle' },
+      },
+      {
+        path: 'admin/seals',
+        name: 'admin-seals',
+        component: () => import('@/pages/contracts/SealsPage.vue'),
+        meta: { roles: SEAL_PAGE_ROLES, titleKey: 'seals.title' },
       },
       {
         path: 'staff/approvals',
