@@ -15,11 +15,11 @@ test('every registered route declares an access rule (deny by default)', () => {
   assert.deepEqual(undeclared, []);
 });
 
-test('every public route says why it is public, and only sign-in, probes, docs, the HMAC-signed ERP batch endpoint and the web bundle are public', () => {
+test('every public route says why it is public, and only sign-in, probes, docs, the HMAC-signed ERP batch endpoint, contract verification, the CA root and the web bundle are public', () => {
   const publicRoutes = t.app.routeTable.filter((r) => r.config.access && 'public' in (r.config.access as object));
   for (const r of publicRoutes) {
     assert.ok((r.config.access as { reason: string }).reason, `${r.method} ${r.url} gives no reason`);
-    assert.match(r.url, /^\/api\/(auth\/(login|refresh|logout)|health|ready|docs|erp\/batches\/:interface$)|^\/(?!api)/, `${r.method} ${r.url} is public`);
+    assert.match(r.url, /^\/api\/(auth\/(login|refresh|logout)|health|ready|docs|erp\/batches\/:interface$|verify$|verify\/contract$|seals\/root\.pem$)|^\/(?!api)/, `${r.method} ${r.url} is public`);
   }
 });
 
