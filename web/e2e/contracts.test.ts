@@ -1,6 +1,7 @@
 // Online contracts in a real browser: a sales manager lists an open intent contract to its customer (定向挂牌); the
 // customer's signer opens the listing, asks for the one-time code, types the code the SMS gateway received and lands
-// on the contract, which ends sealed by both parties; the signed PDF downloads with both signatures, and the public
+// on the contract, which ends sealed by both parties; the signed PDF downloads with both signatures, the execution tab
+// and the English switch work, staff find the contract by its number (kept in the address), and the public
 // verification page opened from the address printed on the contract says it is valid.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,9 +186,35 @@ test('a listing is taken with the SMS code and becomes a contract sealed by both
   assert.equal(pdf.toString('latin1').match(/\/ByteRange/g)?.length, 2, 'two signatures: the buyer\'s and the seller\'s');
   assert.match(download.suggestedFilename(), new RegExp(`^${contract.contract_no}.*\\.pdf$`));
 
+  // The execution tab reads the ERP's figures: nothing scheduled or shipped yet against 300 t.
+  await customer.getByTestId('contract-tab-execution').click();
+  await waitForAttr(customer, 'execution-contracted', 'data-kg', '300000');
+  await waitForAttr(customer, 'execution-total-shippedKg', 'data-kg', '0');
+  assert.match(customer.url(), /\?tab=execution$/, 'the open tab is kept in the address');
+
+  // The English switch reaches the contract page.
+  await customer.getByTestId('lang-switch').click();
+  await customer.getByTestId('contract-state').getByText('Signed').waitFor();
+  assert.equal(await text(customer, 'contract-tab-execution'), 'Execution');
+  await customer.getByTestId('lang-switch').click();
+  await customer.getByTestId('contract-state').getByText('已签署').waitFor();
+
   // ---- it appears in "my contracts" ----
   await customer.getByTestId('nav-contracts').first().click();
   await waitForAttr(customer, `contract-row-${contract.contract_no}`, 'data-state', 'signed');
+
+  // ---- and in the staff's list, found by its number, the filter kept in the address ----
+  await sales.getByTestId('nav-staff-contracts').first().click();
+  await sales.waitForURL(/\/staff\/contracts$/);
+  await field(sales, 'contracts-search').fill(contract.contract_no);
+  await sales.getByTestId('contracts-submit').click();
+  await sales.waitForURL(new RegExp(`/staff/contracts\\?q=${contract.contract_no}$`));
+  await waitForAttr(sales, 'contracts-table', 'data-total', '1');
+  await sales.reload();
+  assert.equal(await field(sales, 'contracts-search').inputValue(), contract.contract_no, 'a reload shows the same list');
+  await sales.getByTestId(`contract-row-${contract.contract_no}`).click();
+  await sales.waitForURL(new RegExp(`/staff/contracts/${contractId}$`));
+  assert.equal(await text(sales, 'contract-customer'), '苏州恒达钢材贸易有限公司');
 
   // ---- anyone can verify it from the address printed on the contract, without signing in ----
   const visitor = await portal.newPage();
