@@ -1711,7 +1711,7 @@ const en: MessageSchema = {
     about: '{subject} · checked {time}',
     modified: 'Changed after signing',
     modifiedDetail: 'Content was added after the last signature. What the signatures cover may still be intact, but the file you have is not the one that was signed.',
-    unknownContract: 'Not a contract of this portal',
+    unknownContract: 'No contract on record matches this file',
     matchesStored: 'Same as the portal\'s copy',
     matches: 'Same',
     notMatches: 'Different',

@@ -1710,7 +1710,7 @@ const zhCN = {
     about: '{subject} · 验证时间 {time}',
     modified: '签章后文件被修改过',
     modifiedDetail: '最后一个签章之后，文件中又加入了内容。签章所覆盖的部分可能仍然完整，但您看到的文件与签署时不同。',
-    unknownContract: '不是本平台的合同',
+    unknownContract: '平台存档中没有与该文件相同的合同',
     matchesStored: '与平台存档一致',
     matches: '一致',
     notMatches: '不一致',
