@@ -40,7 +40,7 @@ import { otherCpu } from './noise.js';
 import { seedCustomerHistory } from './customers.js';
 import { mintToken, seedAllocationCustomers, seedPlan, sessionsFor } from './allocation.js';
 import { BARE_TABLE, lagSample, loadStaging, mix, mixedRows, type timeSync } from './sync.js';
-import { ECHO_PATH, startTarget as startTargetProcess, targetMode, type Target, type TargetSpec } from './targets.js';
+import { BENCH_CA_PASSPHRASE, ECHO_PATH, startTarget as startTargetProcess, targetMode, type Target, type TargetSpec } from './targets.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------
 
@@ -463,7 +463,7 @@ async function syncLagMariadb(tmp: string, jwtSecret: string, cleanups: (() => P
     // The portal as `npm start` runs it on MariaDB: the ERP sync on its default schedule.
     const portal = await startTarget({ kind: 'portal', dataDir: path.join(tmp, 'lag'), jwtSecret, databaseUrl: portalUrl, stagingDatabaseUrl: stagingUrl, jobs: true });
     undo.push(() => portal.stop());
-    const schedule = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, DATA_DIR: tmp }).sync.schedule;
+    const schedule = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, CA_PASSPHRASE: BENCH_CA_PASSPHRASE, DATA_DIR: tmp }).sync.schedule;
     log(`${name}: portal with the sync scheduled at "${schedule}" on ${portal.url} (pid ${portal.pid})`);
     const staging = createKnex({ url: stagingUrl, sqliteFile: '' }, { max: 2 });
     undo.push(() => staging.destroy());
@@ -751,7 +751,7 @@ async function allocationMariadb(tmp: string, jwtSecret: string, cleanups: (() =
     const byCustomer = new Map<number, { id: number; kg: number }[]>();
     for (const o of offers) byCustomer.set(Number(o.customer_id), [...(byCustomer.get(Number(o.customer_id)) ?? []), { id: Number(o.id), kg: Number(o.offered_kg) }]);
     const sessions = await sessionsFor(db, seeded.userIds);
-    const cfg = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, DATA_DIR: tmp });
+    const cfg = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, CA_PASSPHRASE: BENCH_CA_PASSPHRASE, DATA_DIR: tmp });
     const userOf = new Map<number, number>((await db('users').whereIn('id', seeded.userIds).select('id', 'organisation_id')).map((u: { id: number; organisation_id: number }) => [Number(u.organisation_id), Number(u.id)]));
     const tokenOf = (customerId: number) => {
       const userId = userOf.get(customerId)!;
@@ -912,7 +912,7 @@ async function main() {
     cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
     const jwtSecret = randomBytes(32).toString('hex');
     // The production password hash settings, exactly as loadConfig makes them outside tests.
-    const hashSettings = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, DATA_DIR: tmp }).passwordHash;
+    const hashSettings = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, CA_PASSPHRASE: BENCH_CA_PASSPHRASE, DATA_DIR: tmp }).passwordHash;
     log(
       `servers: ${targetMode}; framework ${FRAMEWORK_SECONDS}s/side, /api/me ${ME_SECONDS}s/side, login ${LOGIN_SECONDS}s; pacing ${PACING}`,
     );

@@ -6,6 +6,7 @@ import { INBOUND_INTERFACES, inboundTable } from '../../shared/erp/interfaces.js
 import { loadConfig } from '../../server/src/config.js';
 import { createKnex } from '../../server/src/db/knex.js';
 import { createBareTable, timeBareUpsert, timeSync, type BareRow } from './sync.js';
+import { BENCH_CA_PASSPHRASE } from './targets.js';
 
 interface Job {
   mode: 'sync' | 'bare';
@@ -25,6 +26,7 @@ try {
     const config = loadConfig({
       NODE_ENV: 'production',
       JWT_SECRET: job.jwtSecret,
+      CA_PASSPHRASE: BENCH_CA_PASSPHRASE,
       DATA_DIR: job.dataDir,
       DATABASE_URL: job.portalUrl,
       STAGING_DATABASE_URL: job.stagingUrl,

@@ -37,6 +37,9 @@ export interface LocalTarget {
 }
 
 /** The bench-only route: schema-validated query and response, public, no database. */
+/** Production config needs a CA passphrase; the bench's throwaway databases need no secret one. */
+export const BENCH_CA_PASSPHRASE = 'bench-ca-passphrase-not-secret';
+
 export const ECHO_PATH = '/api/bench/echo';
 
 /** Generous sign-in limits: the bench signs in 20 times a second from one address. */
@@ -114,6 +117,7 @@ export async function startPortalLocal(spec: Extract<TargetSpec, { kind: 'portal
       NODE_ENV: 'production',
       DATA_DIR: spec.dataDir,
       JWT_SECRET: spec.jwtSecret,
+      CA_PASSPHRASE: BENCH_CA_PASSPHRASE,
       DATABASE_URL: spec.databaseUrl,
       STAGING_DATABASE_URL: spec.stagingDatabaseUrl,
       LOG_LEVEL: 'silent',
