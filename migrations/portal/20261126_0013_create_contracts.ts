@@ -15,6 +15,19 @@ const DEFAULT_CLAUSES = [
   { title: '电子签约', body: '本合同通过钢厂销售门户在线签订，双方以CA电子签章签署，与手写签名及盖章具有同等法律效力（《中华人民共和国电子签名法》第十四条）。合同自双方电子签章完成之日起生效，各方可在门户下载、核验。' },
 ];
 
+/** The lines of a listing and of a contract: the intent contract's lines, copied (intent_contract_lines' columns). */
+function lineColumns(t: Knex.CreateTableBuilder, parent: string, parentTable: string): void {
+  t.integer(parent).unsigned().notNullable().references('id').inTable(parentTable);
+  t.integer('position').notNullable();
+  t.string('variety', 20).notNullable();
+  t.string('grade', 30).notNullable().defaultTo('');
+  t.string('spec', 40).notNullable().defaultTo('');
+  t.bigInteger('kg').notNullable();
+  t.bigInteger('price_fen_per_t').notNullable();
+  t.bigInteger('amount_fen').notNullable();
+  t.primary([parent, 'position']);
+}
+
 export async function up(knex: Knex): Promise<void> {
   // The mill's standard clauses; a listing copies the active version's clauses, so a later edit never changes it.
   await knex.schema.createTable('contract_templates', (t) => {
@@ -82,17 +95,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['state', 'valid_until']);
   });
 
-  await knex.schema.createTable('listing_lines', (t) => {
-    t.integer('listing_id').unsigned().notNullable().references('id').inTable('listings');
-    t.integer('position').notNullable();
-    t.string('variety', 20).notNullable();
-    t.string('grade', 30).notNullable().defaultTo('');
-    t.string('spec', 40).notNullable().defaultTo('');
-    t.bigInteger('kg').notNullable();
-    t.bigInteger('price_fen_per_t').notNullable();
-    t.bigInteger('amount_fen').notNullable();
-    t.primary(['listing_id', 'position']);
-  });
+  await knex.schema.createTable('listing_lines', (t) => lineColumns(t, 'listing_id', 'listings'));
 
   await knex.schema.createTable('contracts', (t) => {
     t.increments('id').primary();
@@ -127,17 +130,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['delivery_to']);
   });
 
-  await knex.schema.createTable('contract_lines', (t) => {
-    t.integer('contract_id').unsigned().notNullable().references('id').inTable('contracts');
-    t.integer('position').notNullable();
-    t.string('variety', 20).notNullable();
-    t.string('grade', 30).notNullable().defaultTo('');
-    t.string('spec', 40).notNullable().defaultTo('');
-    t.bigInteger('kg').notNullable();
-    t.bigInteger('price_fen_per_t').notNullable();
-    t.bigInteger('amount_fen').notNullable();
-    t.primary(['contract_id', 'position']);
-  });
+  await knex.schema.createTable('contract_lines', (t) => lineColumns(t, 'contract_id', 'contracts'));
 
   // Every version of a contract's PDF: 1 rendered, 2 with the buyer's seal, 3 with the seller's (an incremental update).
   await knex.schema.createTable('contract_documents', (t) => {

@@ -5,6 +5,7 @@ import { createPdfPool } from '../../server/src/pdf/pool.js';
 import type { ContractDocument, ContractDocumentLine } from '../../server/src/modules/contracts/document.js';
 import { amountFen } from '../../shared/units.js';
 import { percentile } from './load.js';
+import { BUYER, SELLER } from '../../server/test/contract-fixture.js';
 
 export interface RenderBenchResult {
   p50Ms: number;
@@ -38,25 +39,8 @@ function benchContract(): ContractDocument {
     contractNo: 'HT2026110001',
     signedDate: '2026-11-23',
     signedPlace: '江苏省张家港市',
-    seller: {
-      name: '江南钢铁股份有限公司',
-      creditCode: '91320582MA1NX8TQ3K',
-      address: '江苏省张家港市锦丰镇沙钢大道1号',
-      legalRepresentative: '王建国',
-      phone: '0512-58561234',
-      bankName: '中国工商银行张家港分行',
-      bankAccount: '1102 0282 0900 0012 345',
-    },
-    buyer: {
-      name: '上海恒达钢材贸易有限公司',
-      creditCode: '91310115MA7EH4LB2W',
-      address: '上海市宝山区蕴川路2888号',
-      legalRepresentative: '李明',
-      agent: '张伟',
-      phone: '021-56781234',
-      bankName: '招商银行上海宝山支行',
-      bankAccount: '1219 0876 5410 301',
-    },
+    seller: SELLER,
+    buyer: BUYER,
     lines,
     totalKg: lines.reduce((sum, l) => sum + l.quantityKg, 0),
     totalFen: lines.reduce((sum, l) => sum + l.amountFen, 0),

@@ -43,6 +43,8 @@ export const Me = Type.Object({
   canSign: Type.Boolean(),
   canPrint: Type.Boolean(),
   mustChangePassword: Type.Boolean({ description: 'signed in with a temporary password: choose a new one before anything else' }),
+  /** mill staff's separate seal rights: manage (the CA), use (the mill's seal), audit (its log) */
+  sealRights: Type.Array(Type.Unsafe<'manage' | 'use' | 'audit'>({ type: 'string', enum: ['manage', 'use', 'audit'] })),
   organisation: Organisation,
 });
 export type Me = Static<typeof Me>;

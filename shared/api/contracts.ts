@@ -4,6 +4,7 @@
 import { Type, type Static } from 'typebox';
 import { Page, PageQuery, Timestamp } from './common.js';
 import { VarietySchema } from './customers.js';
+import { IntentLine } from './allocation.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String | typeof Type.Integer | typeof Type.Boolean>>(t: T) => Type.Union([t, Type.Null()]);
 const Kg = Type.Integer({ minimum: 0, description: 'kilograms' });
@@ -90,15 +91,8 @@ export const LISTING_STATES = ['listed', 'taken', 'expired', 'withdrawn'] as con
 export type ListingState = (typeof LISTING_STATES)[number];
 export const ListingStateSchema = Type.Unsafe<ListingState>({ type: 'string', enum: [...LISTING_STATES] });
 
-export const ContractLine = Type.Object({
-  position: Type.Integer(),
-  variety: VarietySchema,
-  grade: Type.String(),
-  spec: Type.String(),
-  kg: Kg,
-  priceFenPerT: Type.Integer(),
-  amountFen: Fen,
-});
+/** A line of a listing or contract is the line of the intent contract it came from. */
+export const ContractLine = IntentLine;
 export type ContractLine = Static<typeof ContractLine>;
 
 export const CreateListingBody = Type.Object(
@@ -235,6 +229,9 @@ export const Contract = Type.Object({
   ...ContractSummary.properties,
   listingNo: Type.String(),
   intentContractId: Type.Integer(),
+  intentContractNo: Type.String(),
+  /** the mill, as the contract names it (供方) */
+  sellerName: Type.String(),
   verifyCode: Type.String(),
   sha256: Nullable(Type.String()),
   sealError: Nullable(Type.String()),

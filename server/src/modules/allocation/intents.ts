@@ -196,3 +196,10 @@ export async function moveIntent(trx: Knex.Transaction, id: number, from: Intent
   const n = await trx('intent_contracts').where({ id, state: from }).update({ state: to });
   if (n !== 1) throw new Conflict('intent_contract.state_changed', `The intent contract is no longer ${from}`, { id, expected: from });
 }
+
+/** The numbers of intent contracts, for the modules that show where a listing or contract came from. */
+export async function intentNumbers(db: Db, ids: number[]): Promise<Map<number, string>> {
+  if (!ids.length) return new Map();
+  const rows: { id: number; contract_no: string }[] = await db('intent_contracts').whereIn('id', [...new Set(ids)]).select('id', 'contract_no');
+  return new Map(rows.map((r) => [Number(r.id), r.contract_no]));
+}

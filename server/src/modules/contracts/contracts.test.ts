@@ -16,6 +16,7 @@ import type { Contract, ContractExecution, Listing, VerificationReport } from '.
 import { chineseCapitalAmount } from '../../../../shared/units.js';
 import { nextNumber } from '../allocation/intents.js';
 import { creditCodeCheck } from '../../demo.js';
+import { deliverOutbox, pullAcks } from '../erp-sync/outbox.js';
 import * as svc from './service.js';
 
 const CI = process.env.CI === 'true';
@@ -293,6 +294,16 @@ test('taking a listing makes the contract, sealed by the customer and then the m
   assert.equal(payload.totalWeightKg, 423_456);
   assert.equal(payload.lines.length, 2);
 
+  assert.equal(c.sellerName, '江南钢铁股份有限公司');
+  assert.match(c.intentContractNo, /^YXT/);
+
+  // The ERP picks the contract up from the staging store and answers with its sales order number.
+  await deliverOutbox(t.db, t.stores.staging);
+  await t.stores.staging('erp_out_contract').where('doc_key', c.contractNo).update({ ack_state: 'accepted', erp_doc_no: 'SO2026120042', acked_at: nowDb() });
+  await pullAcks(t.db, t.stores.staging);
+  const acked = (await as('signerA', 'GET', `/api/contracts/${c.id}`)).json() as Contract;
+  assert.deepEqual([acked.erpState, acked.erpDocNo], ['accepted', 'SO2026120042']);
+
   const verified = (await t.app.inject({ method: 'POST', url: '/api/verify', payload: pdf, headers: { 'content-type': 'application/pdf' } })).json() as VerificationReport;
   assert.equal(verified.valid, true);
   assert.equal(verified.contractNo, c.contractNo);
@@ -372,6 +383,17 @@ test('taking one listing from several browsers at once yields exactly one contra
   const seqs = drawn.map((n) => Number(n.slice(-4))).sort((a, b) => a - b);
   assert.equal(new Set(drawn).size, 12, 'no number twice');
   assert.equal(seqs[11] - seqs[0], 11, 'no gaps');
+});
+
+test('a sales manager withdraws a listing not yet taken; the intent contract opens again and the listing takes no more codes', async () => {
+  const l = await list(w.customerA);
+  assert.equal((await as('signerA', 'POST', `/api/listings/${l.id}/withdraw`)).statusCode, 403, 'customers do not withdraw');
+  const res = await as('sales', 'POST', `/api/listings/${l.id}/withdraw`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().state, 'withdrawn');
+  assert.equal((await t.db('intent_contracts').where('id', l.intentContractId).first('state')).state, 'open');
+  assert.equal((await as('signerA', 'POST', `/api/listings/${l.id}/code`)).json().error.code, 'listing.closed');
+  assert.equal((await as('sales', 'POST', `/api/listings/${l.id}/withdraw`)).json().error.code, 'listing.closed', 'withdrawn once');
 });
 
 test('a listing past its window is refused, expires by the job, and both sides are told', async () => {

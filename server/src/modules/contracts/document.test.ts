@@ -12,6 +12,7 @@ import { amountFen } from '../../../../shared/units.js';
 import { loadFonts } from '../../pdf/fonts.js';
 import { createPdfPool, PdfRenderTimeout, PdfWorkerCrash, type PdfPool } from '../../pdf/pool.js';
 import { formatTonnes, formatYuan, renderContractPdf, type ContractDocument, type ContractDocumentLine, type ContractPdf } from './document.js';
+import { BUYER, SELLER } from '../../../test/contract-fixture.js';
 
 const A4 = { width: 595.28, height: 841.89 };
 const poppler = ['pdftotext', 'pdffonts', 'pdftoppm'].every((tool) => !spawnSync(tool, ['-v']).error);
@@ -32,25 +33,8 @@ function contract(o: { lines?: ContractDocumentLine[]; clauses?: { title: string
     contractNo: 'HT2026110007',
     signedDate: '2026-11-23',
     signedPlace: '江苏省张家港市',
-    seller: {
-      name: '江南钢铁股份有限公司',
-      creditCode: '91320582MA1NX8TQ3K',
-      address: '江苏省张家港市锦丰镇沙钢大道1号',
-      legalRepresentative: '王建国',
-      phone: '0512-58561234',
-      bankName: '中国工商银行张家港分行',
-      bankAccount: '1102 0282 0900 0012 345',
-    },
-    buyer: {
-      name: '上海恒达钢材贸易有限公司',
-      creditCode: '91310115MA7EH4LB2W',
-      address: '上海市宝山区蕴川路2888号',
-      legalRepresentative: '李明',
-      agent: '张伟',
-      phone: '021-56781234',
-      bankName: '招商银行上海宝山支行',
-      bankAccount: '1219 0876 5410 301',
-    },
+    seller: SELLER,
+    buyer: BUYER,
     lines,
     totalKg: lines.reduce((sum, l) => sum + l.quantityKg, 0),
     totalFen: lines.reduce((sum, l) => sum + l.amountFen, 0),

@@ -3,10 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../plugins/access.js';
 import { Conflict } from '../../errors.js';
-import { fromDbTime } from '../../db/knex.js';
 import { zip } from '../../zip.js';
 import { millOrganisation } from '../organisations/service.js';
-import { certificateFor, chainOf, recordUse, rootPem, sealPdf } from '../seals/service.js';
+import { certificateFor, chainOf, recordUse, rootPem, sealPdf, usesOf } from '../seals/service.js';
 import type { AuditTrail } from './audit-trail.js';
 import { getContract, verifyDocument, type ContractDeps } from './service.js';
 import * as store from './store.js';
@@ -18,7 +17,6 @@ export async function evidenceBundle(deps: ContractDeps, p: Principal, id: numbe
   const row = (await store.contractById(db, id))!;
   const final = (await store.documentPdf(db, id, row.version))!;
   const pdf = Buffer.from(final.pdf);
-  const uses = await db('seal_uses as s').leftJoin('users as u', 'u.id', 's.authorised_by').where({ subject_type: 'contract', subject_id: id }).orderBy('s.id').select('s.*', 'u.username');
   const now = new Date();
   const trail: AuditTrail = {
     contractNo: contract.contractNo,
@@ -27,7 +25,7 @@ export async function evidenceBundle(deps: ContractDeps, p: Principal, id: numbe
     seller: (await millOrganisation(db)).name,
     versions: contract.versions,
     events: contract.events.map((e) => ({ at: e.at, event: e.event, username: e.username, ip: e.ip, userAgent: e.userAgent, details: e.details ? JSON.stringify(e.details) : '' })),
-    sealUses: uses.map((u: any) => ({ usedAt: fromDbTime(u.used_at)!, serial: u.serial, documentSha256: u.document_sha256, authorisedBy: u.username ?? null })),
+    sealUses: await usesOf(db, 'contract', id),
   };
   const rendered = await deps.renderAuditTrail(trail);
   const mill = await millOrganisation(db);

@@ -34,7 +34,7 @@ import { AppError, Conflict, Forbidden, Invalid, NotFound } from '../../errors.j
 import { forUpdate, fromDbTime, toDbTime } from '../../db/knex.js';
 import { addDays, chinaToday } from '../../china-time.js';
 import { decimalText } from '../../../../shared/units.js';
-import { getIntent, moveIntent, nextNumber } from '../allocation/intents.js';
+import { getIntent, intentNumbers, moveIntent, nextNumber } from '../allocation/intents.js';
 import { notify } from '../notifications/service.js';
 import { checkCode, maskPhone, sendCode } from '../notifications/codes.js';
 import { enqueueOutbox } from '../erp-sync/outbox.js';
@@ -218,12 +218,12 @@ const toLine = (l: LineRow) => ({
   amountFen: num(l.amount_fen),
 });
 
-function toListingSummary(r: any): ListingPage['items'][number] {
+function toListingSummary(r: any, intents: Map<number, string>): ListingPage['items'][number] {
   return {
     id: r.id,
     listingNo: r.listing_no,
     intentContractId: r.intent_contract_id,
-    intentContractNo: r.intent_contract_no,
+    intentContractNo: intents.get(r.intent_contract_id) ?? '',
     customerId: r.customer_id,
     customerName: r.customer_name,
     state: r.state,
@@ -247,14 +247,15 @@ function toListingSummary(r: any): ListingPage['items'][number] {
 
 export async function listListings(db: Db, p: Principal, q: ListingListQuery): Promise<ListingPage> {
   const { rows, total, page, pageSize } = await store.listListingRows(db, p, q);
-  return { items: rows.map(toListingSummary), total, page, pageSize };
+  const intents = await intentNumbers(db, rows.map((r: any) => r.intent_contract_id));
+  return { items: rows.map((r: any) => toListingSummary(r, intents)), total, page, pageSize };
 }
 
 export async function getListing(db: Db, p: Principal, id: number): Promise<Listing> {
   const r = await store.visibleListing(db, p, id);
   if (!r) throw new NotFound('listing.not_found', 'No such listing');
   const lines = await store.listingLines(db, id);
-  return { ...toListingSummary(r), lines: lines.map(toLine), clauses: JSON.parse(r.clauses) as Clause[] };
+  return { ...toListingSummary(r, await intentNumbers(db, [r.intent_contract_id])), lines: lines.map(toLine), clauses: JSON.parse(r.clauses) as Clause[] };
 }
 
 const PAYMENT_WORDS: Record<string, string> = {
@@ -698,6 +699,8 @@ export async function getContract(db: Knex, p: Principal, id: number): Promise<C
     ...summary,
     listingNo: r.listing_no,
     intentContractId: r.intent_contract_id,
+    intentContractNo: (await intentNumbers(db, [r.intent_contract_id])).get(r.intent_contract_id) ?? '',
+    sellerName: (JSON.parse(r.document) as ContractDocument).seller.name,
     verifyCode: r.verify_code,
     sha256: r.sha256,
     sealError: r.seal_error,

@@ -112,10 +112,9 @@ export async function upsertParty(db: Db, row: Record<string, unknown>): Promise
 function visibleListings(db: Db, p: Principal) {
   const qb = db('listings as l')
     .join('organisations as o', 'o.id', 'l.customer_id')
-    .join('intent_contracts as i', 'i.id', 'l.intent_contract_id')
     .join('contract_templates as t', 't.id', 'l.template_id')
     .leftJoin('contracts as c', 'c.listing_id', 'l.id')
-    .select('l.*', 'o.name as customer_name', 'i.contract_no as intent_contract_no', 't.name as template_name', 't.version as template_version', 'c.id as contract_id');
+    .select('l.*', 'o.name as customer_name', 't.name as template_name', 't.version as template_version', 'c.id as contract_id');
   return scopeToCustomers(qb, p, 'l.customer_id');
 }
 

@@ -204,6 +204,17 @@ export async function requireSealRight(db: Db, p: Principal, right: SealRight): 
   if (!(await hasRight(db, p.userId, right))) throw new Forbidden('seal.no_right', `This needs the seal right "${right}"`, { right });
 }
 
+export async function sealRightsOf(db: Db, userId: number): Promise<SealRight[]> {
+  const rows: { seal_right: SealRight }[] = await db('seal_rights').where('user_id', userId).orderBy('seal_right').select('seal_right');
+  return rows.map((r) => r.seal_right);
+}
+
+/** Every use of a seal on one subject, oldest first, for its evidence bundle. */
+export async function usesOf(db: Db, subjectType: 'contract' | 'certificate', subjectId: number): Promise<{ usedAt: string; serial: string; documentSha256: string; authorisedBy: string | null }[]> {
+  const rows = await db('seal_uses as s').leftJoin('users as u', 'u.id', 's.authorised_by').where({ subject_type: subjectType, subject_id: subjectId }).orderBy('s.id').select('s.*', 'u.username');
+  return rows.map((u: any) => ({ usedAt: fromDbTime(u.used_at)!, serial: u.serial, documentSha256: u.document_sha256, authorisedBy: u.username ?? null }));
+}
+
 export function userHasSealRight(db: Db, userId: number, right: SealRight): Promise<boolean> {
   return hasRight(db, userId, right);
 }

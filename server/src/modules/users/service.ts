@@ -11,6 +11,7 @@ import { nowDb } from '../../db/knex.js';
 import { findOrganisation } from '../organisations/store.js';
 import { revokeUserSessions } from '../auth/store.js';
 import { findManageableUser, findMe, insertUser, listManageableUsers, updateUser, usernameExists } from './store.js';
+import { sealRightsOf } from '../seals/service.js';
 
 export function listUsers(db: Knex, p: Principal, q: UserListQuery): Promise<UserPage> {
   return listManageableUsers(db, p, q);
@@ -19,7 +20,7 @@ export function listUsers(db: Knex, p: Principal, q: UserListQuery): Promise<Use
 export async function getMe(db: Knex | Knex.Transaction, userId: number): Promise<Me> {
   const me = await findMe(db, userId);
   if (!me) throw new NotFound('user.not_found', 'User not found');
-  return me;
+  return { ...me, sealRights: await sealRightsOf(db, userId) };
 }
 
 /**

@@ -114,7 +114,7 @@ export async function updateUser(db: Db, id: number, patch: Record<string, unkno
   await db('users').where('id', id).update(patch);
 }
 
-export async function findMe(db: Db, userId: number): Promise<Me | undefined> {
+export async function findMe(db: Db, userId: number): Promise<Omit<Me, 'sealRights'> | undefined> {
   const row = await db('users as u').join('organisations as o', 'o.id', 'u.organisation_id').where('u.id', userId).first(
     'u.id',
     'u.username',
