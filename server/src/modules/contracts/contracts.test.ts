@@ -113,11 +113,12 @@ const CODE_A = uscc('91320505MA1MH4K21');
 const CODE_B = uscc('91310115MA1KY7Y22');
 
 let nextOrgSeq = 0;
-async function contractReadyCustomer(accountManagerId: number | null = null) {
-  const id = await makeOrganisation(t.db, { accountManagerId, name: `苏州恒达钢材贸易有限公司${++nextOrgSeq}号` });
+/** A customer the ERP knows (credit code, address) whose bank details nobody has entered yet, with an admin who signs. */
+async function customerWithoutBank() {
+  const id = await makeOrganisation(t.db, { name: `苏州新客户钢材有限公司${++nextOrgSeq}号` });
   await t.db('organisations').where('id', id).update({ credit_code: uscc(`91320500MA1${String(nextOrgSeq).padStart(6, '0')}`), address: '江苏省苏州市相城区元和街道' });
-  await t.db('contract_party_details').insert({ organisation_id: id, legal_representative: '张三', bank_name: '中国工商银行苏州分行', bank_account: '1102 0201 0900 1234 567', phone: '0512-65550000', updated_by: 'test', updated_at: nowDb() });
-  return id;
+  const admin = await makeUser(t.db, { organisationId: id, role: 'customer_admin', canSign: true, phone: `1370013${String(nextOrgSeq).padStart(4, '0')}` });
+  return { id, admin };
 }
 
 before(async () => {
@@ -394,6 +395,19 @@ test('a sales manager withdraws a listing not yet taken; the intent contract ope
   assert.equal((await t.db('intent_contracts').where('id', l.intentContractId).first('state')).state, 'open');
   assert.equal((await as('signerA', 'POST', `/api/listings/${l.id}/code`)).json().error.code, 'listing.closed');
   assert.equal((await as('sales', 'POST', `/api/listings/${l.id}/withdraw`)).json().error.code, 'listing.closed', 'withdrawn once');
+});
+
+test('a contract is never made without both parties’ bank details: no code is sent until the customer admin enters them', async () => {
+  const c = await customerWithoutBank();
+  tokens.newAdmin = (await t.signIn(c.admin.username)).token;
+  const l = await list(c.id);
+  const refused = await as('newAdmin', 'POST', `/api/listings/${l.id}/code`);
+  assert.equal(refused.statusCode, 409);
+  assert.equal(refused.json().error.code, 'contract.party_incomplete');
+  const details = await as('newAdmin', 'PUT', `/api/contract-parties/${c.id}`, { legalRepresentative: '赵六', bankName: '中国银行苏州分行', bankAccount: '4990 5800 1234', phone: null });
+  assert.equal(details.statusCode, 200, details.body);
+  assert.equal(details.json().complete, true);
+  assert.equal((await as('newAdmin', 'POST', `/api/listings/${l.id}/code`)).statusCode, 200);
 });
 
 test('a listing past its window is refused, expires by the job, and both sides are told', async () => {

@@ -357,10 +357,23 @@ async function signerOf(trx: Knex.Transaction, p: Principal) {
 export async function sendTakeCode(trx: Knex.Transaction, deps: Pick<ContractDeps, 'sms' | 'secret'>, p: Principal, actor: Actor, ctx: RequestContext, id: number, now = new Date()): Promise<SigningCodeSent> {
   const l = await openListingFor(trx, p, id, now);
   const signer = await signerOf(trx, p);
+  await requireCompleteParties(trx, l.customer_id);
   const sent = await sendCode(trx, deps, { userId: p.userId, purpose: TAKE, subjectId: id, phone: signer.phone }, { template: 'signing_code', params: { listingNo: l.listing_no } }, now);
   await store.insertEvent(trx, { listing_id: id, event: 'code_sent', user_id: p.userId, username: p.username, ip: ctx.ip, user_agent: ctx.userAgent, code_id: sent.id, details: { phone: maskPhone(signer.phone) }, at: now });
   await audit(trx, actor, { action: 'listing.code_sent', entity: 'listing', entityId: id, details: { codeId: sent.id } });
   return { phone: maskPhone(signer.phone), expiresAt: sent.expiresAt.toISOString(), resendAfterSeconds: 60 };
+}
+
+/** Both parties' contract details, refused before a code is sent (and again at the take) when a contract could not print them. */
+async function requireCompleteParties(trx: Knex.Transaction, customerId: number) {
+  const buyer = await store.partyRow(trx, customerId);
+  const seller = await store.partyRow(trx, (await millOrganisation(trx)).id);
+  for (const party of [buyer, seller]) {
+    if (!toParty(party).complete) {
+      throw new Conflict('contract.party_incomplete', `The contract details of ${party.name} (credit code, address, bank) are incomplete`, { organisationId: party.id });
+    }
+  }
+  return { buyer, seller };
 }
 
 /** 8 characters from an alphabet without look-alikes, printed as XXXX-XXXX. */
@@ -408,13 +421,7 @@ export async function takeListing(
     await store.insertEvent(trx, { listing_id: id, event: 'code_failed', user_id: p.userId, username: p.username, ip: ctx.ip, user_agent: ctx.userAgent, code_id: check.codeId, details: { code: check.error.code }, at: now });
     return { error: check.error };
   }
-  const buyer = await store.partyRow(trx, l.customer_id);
-  const seller = await store.partyRow(trx, (await millOrganisation(trx)).id);
-  for (const party of [buyer, seller]) {
-    if (!toParty(party).complete) {
-      throw new Conflict('contract.party_incomplete', `The contract details of ${party.name} (credit code, address, bank) are incomplete`, { organisationId: party.id });
-    }
-  }
+  const { buyer, seller } = await requireCompleteParties(trx, l.customer_id);
   await moveListing(trx, l, 'taken', p.username, now);
   await moveIntent(trx, l.intent_contract_id, 'listed', 'contracted');
   const cfg = await settings(trx);
