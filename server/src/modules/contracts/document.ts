@@ -1,6 +1,10 @@
 // The formal contract's PDF (正式合同): a pure pdfkit renderer, called inside a PDF worker thread (server/src/pdf).
 import PDFDocument from 'pdfkit';
 import { chineseCapitalAmount, decimalText } from '../../../../shared/units.js';
+import { registerDocFonts } from '../../pdf/doc-fonts.js';
+import { drawSeal, SEAL_RADIUS, sealRect, type SealPlacement } from '../../pdf/seal-drawing.js';
+
+export type { SealPlacement } from '../../pdf/seal-drawing.js';
 
 export interface ContractParty {
   name: string;
@@ -59,14 +63,6 @@ export interface ContractDocument {
   sealTitles: { buyer: string; seller: string };
 }
 
-/** Where a party's round seal is drawn, for the signature widget that goes exactly over it. */
-export interface SealPlacement {
-  /** 0-based page index */
-  page: number;
-  /** PDF user space, origin bottom-left: x1, y1, x2, y2 */
-  rect: [number, number, number, number];
-}
-
 export interface ContractPdf {
   pdf: Buffer;
   seals: { buyer: SealPlacement; seller: SealPlacement };
@@ -103,11 +99,6 @@ const A4 = { width: 595.28, height: 841.89 };
 const MARGIN = { top: 50, left: 50, right: 62, bottom: 72 };
 const CONTENT_WIDTH = A4.width - MARGIN.left - MARGIN.right;
 const BOTTOM = A4.height - MARGIN.bottom;
-/** 42 mm across, the usual size of a company's contract seal. */
-const SEAL_RADIUS = ((42 / 25.4) * 72) / 2;
-const SEAL_RED = '#d40000';
-/** Slightly transparent so the name and date under a seal stay readable. */
-const SEAL_OPACITY = 0.8;
 /** Heights (centre, from the top) of the two cross-page seals, far enough apart not to overlap. */
 const CROSS_SEAL_Y = { seller: A4.height * 0.3, buyer: A4.height * 0.62 };
 
@@ -137,14 +128,6 @@ function chineseOrdinal(n: number): string {
   if (n < 10) return digits[n];
   const tens = Math.floor(n / 10);
   return `${tens === 1 ? '' : digits[tens]}十${digits[n % 10]}`;
-}
-
-/** "<organisation> <title>": the name goes along the seal's arc, the title under its star. */
-function splitSealTitle(sealTitle: string, fallbackName: string): { name: string; title: string } {
-  const text = sealTitle.trim();
-  const cut = text.search(/\s\S+$/);
-  if (cut < 0) return { name: fallbackName, title: text };
-  return { name: text.slice(0, cut).trim(), title: text.slice(cut).trim() };
 }
 
 /** Sums by integer arithmetic: a document whose totals disagree with its lines must not be printed as a contract. */
@@ -244,56 +227,6 @@ class Layout {
 }
 
 // ---- the seal ----
-
-/** A five-pointed star centred on (cx, cy), one point up. */
-function star(doc: Doc, cx: number, cy: number, outer: number): void {
-  const inner = outer * 0.382;
-  const points: [number, number][] = [];
-  for (let k = 0; k < 10; k++) {
-    const r = k % 2 === 0 ? outer : inner;
-    const angle = -Math.PI / 2 + (k * Math.PI) / 5;
-    points.push([cx + r * Math.cos(angle), cy + r * Math.sin(angle)]);
-  }
-  doc.polygon(...points).fill();
-}
-
-/**
- * A round company seal in vector form: the red ring, a star in the centre, the organisation's name along the
- * upper arc one character at a time (each turned to face the centre), and the seal's title level under the star.
- */
-function drawSeal(doc: Doc, cx: number, cy: number, sealTitle: string, fallbackName: string): void {
-  const { name, title } = splitSealTitle(sealTitle, fallbackName);
-  const ring = 3.4;
-  const chars = [...name];
-  // The name fills between 150° and 250° of the arc, like a stamped seal; long names get smaller characters.
-  const span = Math.min(250, Math.max(150, chars.length * 22));
-  const step = chars.length > 1 ? span / (chars.length - 1) : 0;
-  const textTop = SEAL_RADIUS - ring - 3;
-  const size = Math.min(15, Math.max(7, ((step * Math.PI) / 180) * (textTop - 8) * 0.92 || 15));
-  // An empty ActualText keeps the seal's characters out of copied and extracted text: a seal is a picture, and its
-  // characters would otherwise land in the middle of the contract's lines (pdftotext honours it).
-  doc.addContent('/Span << /ActualText () >> BDC');
-  doc.save();
-  doc.fillColor(SEAL_RED).strokeColor(SEAL_RED).fillOpacity(SEAL_OPACITY).strokeOpacity(SEAL_OPACITY);
-  doc.lineWidth(ring).circle(cx, cy, SEAL_RADIUS - ring / 2).stroke();
-  star(doc, cx, cy - 4, SEAL_RADIUS * 0.27);
-  doc.font('bold').fontSize(size);
-  chars.forEach((ch, i) => {
-    const angle = chars.length > 1 ? -span / 2 + i * step : 0;
-    const width = doc.widthOfString(ch);
-    doc.save();
-    doc.translate(cx, cy).rotate(angle);
-    // pdfkit's y is the top of the line box; CJK glyphs start about 0.28 em below it in Noto Sans SC.
-    doc.text(ch, -width / 2, -textTop - 0.28 * size, { lineBreak: false });
-    doc.restore();
-  });
-  const titleSize = 11;
-  doc.font('bold').fontSize(titleSize);
-  const titleWidth = doc.widthOfString(title);
-  doc.text(title, cx - titleWidth / 2, cy + SEAL_RADIUS * 0.3, { lineBreak: false });
-  doc.restore();
-  doc.addContent('EMC');
-}
 
 /**
  * Page `index` of `count` shows strip `index` of the seal at the right page edge (骑缝章), so the strips join into
@@ -429,30 +362,6 @@ function footer(l: Layout, c: ContractDocument, index: number, count: number): v
   doc.page.margins.bottom = MARGIN.bottom;
 }
 
-// Parsing the 10.5 MB TTF again for every document is most of the time pdfkit spends on a Chinese PDF (measured:
-// a two-page contract in about 125 ms when each document parses both fonts, about 25 ms when they are reused). pdfkit
-// takes an already parsed fontkit font wherever it takes a Buffer, and makes a fresh subset of it per document.
-// The parsed font is read from pdfkit's current font after the first use: pdfkit has no public getter for it, and
-// fontkit is pdfkit's dependency, not ours. If that internal ever changes, the Buffer is simply parsed each time.
-const parsedFonts = new WeakMap<Buffer, object>();
-
-function registerParsedFont(doc: Doc, name: string, font: Buffer): void {
-  const parsed = parsedFonts.get(font);
-  doc.registerFont(name, (parsed ?? font) as Buffer);
-  // Opened here whether parsed or not: pdfkit numbers fonts (F2, F3) in the order they are opened, and the bytes
-  // must not depend on whether this thread had parsed the font before.
-  doc.font(name);
-  if (parsed) return;
-  const current = (doc as unknown as { _font?: { font?: { layout?: unknown } } })._font?.font;
-  if (current && typeof current.layout === 'function') parsedFonts.set(font, current);
-}
-
-/** PDF user space (origin bottom-left) of a seal drawn centred on (cx, cy) in pdfkit's top-left coordinates. */
-function sealRect([cx, cy]: [number, number]): [number, number, number, number] {
-  const round = (v: number) => Math.round(v * 100) / 100;
-  return [round(cx - SEAL_RADIUS), round(A4.height - cy - SEAL_RADIUS), round(cx + SEAL_RADIUS), round(A4.height - cy + SEAL_RADIUS)];
-}
-
 /**
  * Renders the contract. The same input gives the same bytes: the info dates come from the signing date, and pdfkit
  * derives the file ID from the info and the font subset tags from the font order, with nothing random.
@@ -485,8 +394,7 @@ export function renderContractPdf(c: ContractDocument, fonts: ContractFonts): Pr
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  registerParsedFont(doc, 'regular', fonts.regular);
-  registerParsedFont(doc, 'bold', fonts.bold);
+  registerDocFonts(doc, fonts);
   const l = new Layout(doc);
 
   header(l, c);
@@ -527,8 +435,8 @@ export function renderContractPdf(c: ContractDocument, fonts: ContractFonts): Pr
     pdf,
     pages: range.count,
     seals: {
-      seller: { page: signing.page - range.start, rect: sealRect(signing.seller) },
-      buyer: { page: signing.page - range.start, rect: sealRect(signing.buyer) },
+      seller: { page: signing.page - range.start, rect: sealRect(signing.seller, A4.height) },
+      buyer: { page: signing.page - range.start, rect: sealRect(signing.buyer, A4.height) },
     },
   }));
 }
