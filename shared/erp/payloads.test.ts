@@ -293,6 +293,75 @@ describe('cross-field rules', () => {
   });
 });
 
+describe('certificate details', () => {
+  const detailed = () => {
+    const c = certificate();
+    const b = c.batches[0];
+    b.chemistry.S = '0.005';
+    return {
+      ...c,
+      documentType: '3.1',
+      vehicleNo: '苏E12345',
+      batches: [
+        {
+          ...b,
+          coilNos: ['26A01234-01-001', '26A01234-01-002'],
+          bundleNos: ['B0001'],
+          results: [
+            { group: 'chemical', symbol: 'S', value: '0.0050', operator: '<', unit: '%', max: '0.045', method: 'GB/T 4336-2016' },
+            { group: 'chemical', symbol: 'B', value: '0.0003', unit: '%' },
+            { group: 'mechanical', symbol: 'ReL', value: '455', unit: 'MPa', min: '400' },
+            { group: 'other', symbol: 'ReL°/ReL', value: '1.12', max: '1.30' },
+          ],
+          otherTests: [{ name: '反向弯曲', result: '合格', method: 'YB/T 5126-2003' }],
+          result: '合格',
+        },
+      ],
+    };
+  };
+
+  test('document type, vehicle, coil and bundle numbers, results with operators and limits, other tests and a verdict are accepted', () => {
+    assert.deepEqual(validatePayload('quality_certificate', detailed()), { ok: true });
+  });
+
+  test('a result value may carry up to 6 decimals, exactly as printed', () => {
+    const c = detailed();
+    c.batches[0].results[1].value = '0.000125';
+    assert.deepEqual(validatePayload('quality_certificate', c), { ok: true });
+    c.batches[0].results[1].value = '0.0001255';
+    schemaErrorAt('quality_certificate', c, '/batches/0/results/1/value');
+  });
+
+  test('an unknown document type, operator or verdict is refused', () => {
+    schemaErrorAt('quality_certificate', { ...detailed(), documentType: '3.1.B' }, '/documentType');
+    const c = detailed();
+    (c.batches[0].results[0] as Record<string, unknown>).operator = '<=';
+    schemaErrorAt('quality_certificate', c, '/batches/0/results/0/operator');
+    const d = detailed();
+    (d.batches[0] as Record<string, unknown>).result = 'OK';
+    schemaErrorAt('quality_certificate', d, '/batches/0/result');
+  });
+
+  test('a result that repeats a chemistry or mechanical field must carry its value', () => {
+    const c = detailed();
+    c.batches[0].results[0].value = '0.004';
+    const e = ruleErrorAt('quality_certificate', c, '/batches/0/results/0/value');
+    assert.match(e.message, /S 0\.004 differs from the value 0\.005/);
+    const d = detailed();
+    d.batches[0].results[2].value = '456';
+    ruleErrorAt('quality_certificate', d, '/batches/0/results/2/value');
+  });
+
+  test('a result appears once per group and symbol, and its min is not above its max', () => {
+    const c = detailed();
+    c.batches[0].results.push({ group: 'chemical', symbol: 'B', value: '0.0003', unit: '%' });
+    ruleErrorAt('quality_certificate', c, '/batches/0/results/4/symbol');
+    const d = detailed();
+    d.batches[0].results[3] = { ...d.batches[0].results[3], min: '1.31' } as never;
+    ruleErrorAt('quality_certificate', d, '/batches/0/results/3/min');
+  });
+});
+
 describe('document keys and parents', () => {
   test('the doc key comes from the payload', () => {
     const expected: Record<InboundInterface, string> = {

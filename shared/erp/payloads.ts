@@ -211,6 +211,50 @@ export const Mechanical = Obj(
   },
   '力学性能 mechanical properties',
 );
+
+/**
+ * The kind of inspection document: EN 10204 type 2.2 (test report), 3.1 or 3.2 (inspection certificates), or the
+ * Chinese mill's 质量证明书 issued with GB products (GB/T 17505-2016 and GB/T 2101-2017 name it). A certificate that
+ * does not say is a 质量证明书: every certificate this ERP sent before the field existed was one.
+ */
+export const CERTIFICATE_DOCUMENT_TYPES = ['2.2', '3.1', '3.2', 'zh_quality_certificate'] as const;
+export type CertificateDocumentType = (typeof CERTIFICATE_DOCUMENT_TYPES)[number];
+export const DEFAULT_CERTIFICATE_DOCUMENT_TYPE: CertificateDocumentType = 'zh_quality_certificate';
+export const RESULT_GROUPS = ['chemical', 'mechanical', 'other'] as const;
+export type ResultGroup = (typeof RESULT_GROUPS)[number];
+/** How a value is printed against the measurement: "S < 0.005" (below the method's limit), "≤", "=", "≥", ">". */
+export const RESULT_OPERATORS = ['<', '≤', '=', '≥', '>'] as const;
+export type ResultOperator = (typeof RESULT_OPERATORS)[number];
+export const VERDICTS = ['合格', '不合格'] as const;
+/** A result value or limit as a decimal string, exactly as printed: up to 12 + 6 digits (DECIMAL(18,6) in the portal). */
+const ResultDec = Type.String({ pattern: '^\\d{1,12}(\\.\\d{1,6})?$', description: 'decimal as a string, e.g. "0.0050"' });
+
+export const CertificateResult = Obj(
+  {
+    group: Type.Enum([...RESULT_GROUPS]),
+    /** element or property symbol as printed: C, S, Ceq, ReL, Rm, A, Agt, KV2 ... */
+    symbol: Type.String({ minLength: 1, maxLength: 20 }),
+    value: ResultDec,
+    operator: Type.Optional(Type.Enum([...RESULT_OPERATORS])),
+    unit: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+    min: Type.Optional(ResultDec),
+    max: Type.Optional(ResultDec),
+    /** test method standard, e.g. GB/T 228.1-2021 */
+    method: Type.Optional(Str(60)),
+  },
+  'one measured result with its limits; a symbol also sent in chemistry/mechanical must carry the same value',
+);
+export const CertificateOtherTest = Obj(
+  {
+    /** e.g. 弯曲 (bend), 反向弯曲 (rebend), 表面质量 (surface), 尺寸 (dimensions) */
+    name: Str(60),
+    result: Type.Enum([...VERDICTS]),
+    method: Type.Optional(Str(60)),
+  },
+  'a test judged pass or fail rather than measured',
+);
+const Ids = Type.Array(Str(30), { minItems: 1, maxItems: 500 });
+
 export const CertificateBatch = Obj({
   heatNo: Str(30),
   batchNo: Str(30),
@@ -220,6 +264,15 @@ export const CertificateBatch = Obj({
   weightKg: Kg,
   chemistry: Chemistry,
   mechanical: Mechanical,
+  /** coil numbers (卷号) of wire rod and strip */
+  coilNos: Type.Optional(Ids),
+  /** bundle numbers (捆号) of bars and sections */
+  bundleNos: Type.Optional(Ids),
+  /** results with operators, units, limits or methods, and results beyond chemistry and mechanical */
+  results: Type.Optional(Type.Array(CertificateResult, { minItems: 1, maxItems: 200 })),
+  otherTests: Type.Optional(Type.Array(CertificateOtherTest, { minItems: 1, maxItems: 50 })),
+  /** the mill's verdict on the batch (检验结论); absent: the portal derives it from the results */
+  result: Type.Optional(Type.Enum([...VERDICTS])),
 });
 export const QualityCertificatePayload = Obj(
   {
@@ -233,9 +286,27 @@ export const QualityCertificatePayload = Obj(
     productName: Str(100),
     batches: Type.Array(CertificateBatch, { minItems: 1, maxItems: 200 }),
     inspector: Str(60),
+    /** absent: zh_quality_certificate (质量证明书) */
+    documentType: Type.Optional(Type.Enum([...CERTIFICATE_DOCUMENT_TYPES])),
+    /** truck plate or wagon number (车号) */
+    vehicleNo: Type.Optional(Str(30)),
   },
   '质保书 quality certificate (mill test certificate)',
 );
+
+/**
+ * The symbols a mechanical field is printed under, the first being the default; a result in `results` under one of
+ * them is the same measurement (its value must match). Yield: ReL (GB/T 1499), ReH (GB/T 700, GB/T 1591), Rp0.2.
+ */
+export const MECHANICAL_FIELDS = {
+  yieldMpa: { symbols: ['ReL', 'ReH', 'Rp0.2'], unit: 'MPa' },
+  tensileMpa: { symbols: ['Rm'], unit: 'MPa' },
+  elongationPct: { symbols: ['A'], unit: '%' },
+  agtPct: { symbols: ['Agt'], unit: '%' },
+  tensileToYield: { symbols: ['Rm°/ReL°'], unit: '' },
+  impactJ: { symbols: ['KV2', 'KU2'], unit: 'J' },
+} as const;
+export type MechanicalField = keyof typeof MECHANICAL_FIELDS;
 
 export type CustomerPayload = Static<typeof CustomerPayload>;
 export type MaterialPayload = Static<typeof MaterialPayload>;
@@ -251,6 +322,8 @@ export type CustomerBalancePayload = Static<typeof CustomerBalancePayload>;
 export type Chemistry = Static<typeof Chemistry>;
 export type Mechanical = Static<typeof Mechanical>;
 export type CertificateBatch = Static<typeof CertificateBatch>;
+export type CertificateResult = Static<typeof CertificateResult>;
+export type CertificateOtherTest = Static<typeof CertificateOtherTest>;
 export type QualityCertificatePayload = Static<typeof QualityCertificatePayload>;
 
 /** The payload type of each interface. */
@@ -431,10 +504,46 @@ function rules(iface: InboundInterface, p: Loose): PayloadError[] {
     case 'production_order':
       if (p.plannedFinish < p.plannedStart) rule('/plannedFinish', `plannedFinish ${p.plannedFinish} is before plannedStart ${p.plannedStart}`);
       break;
+    case 'quality_certificate':
+      certificateRules(p, rule);
+      break;
     default:
       break;
   }
   return e;
+}
+
+/** Compares two decimal strings by value ("0.0050" equals "0.005"): -1, 0 or 1. */
+function compareDecimalText(a: string, b: string): number {
+  const [ai, af = ''] = a.split('.');
+  const [bi, bf = ''] = b.split('.');
+  const n = Math.max(af.length, bf.length);
+  const x = BigInt(ai + af.padEnd(n, '0'));
+  const y = BigInt(bi + bf.padEnd(n, '0'));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * A certificate's results: one result per group and symbol in a batch, min not above max, and a result that repeats
+ * a chemistry or mechanical field carries the same value (the detailed row and the plain field print the same number).
+ */
+function certificateRules(p: Loose, rule: (path: string, message: string) => void): void {
+  p.batches.forEach((b: Loose, bi: number) => {
+    const seen = new Set<string>();
+    (b.results ?? []).forEach((r: Loose, ri: number) => {
+      const at = `/batches/${bi}/results/${ri}`;
+      const key = `${r.group}:${r.symbol}`;
+      if (seen.has(key)) rule(`${at}/symbol`, `${r.group} result ${r.symbol} appears twice in batch ${b.batchNo}`);
+      seen.add(key);
+      if (r.min !== undefined && r.max !== undefined && compareDecimalText(r.min, r.max) > 0) rule(`${at}/min`, `min ${r.min} is above max ${r.max}`);
+      let plain: string | undefined;
+      if (r.group === 'chemical') plain = b.chemistry[r.symbol];
+      if (r.group === 'mechanical') {
+        for (const [field, m] of Object.entries(MECHANICAL_FIELDS)) if ((m.symbols as readonly string[]).includes(r.symbol)) plain = b.mechanical[field];
+      }
+      if (plain !== undefined && compareDecimalText(plain, r.value) !== 0) rule(`${at}/value`, `${r.symbol} ${r.value} differs from the value ${plain} sent for it in the batch`);
+    });
+  });
 }
 
 /** Checks a parsed payload against its interface's schema, then against the cross-field rules. */
