@@ -226,6 +226,29 @@ export class Lab {
   }
 }
 
+/** Sulphur below this is printed "S < 0.005": the spark spectrometer's limit of quantification (GB/T 4336-2016). */
+const S_LIMIT = '0.005';
+
+/** A batch's chemistry as printed: a sulphur content under the method's limit becomes "< 0.005" in `results`. */
+export function printedChemistry(c: Chemistry): Pick<CertificateBatch, 'chemistry' | 'results'> {
+  if (Number(c.S) >= Number(S_LIMIT)) return { chemistry: c };
+  return {
+    chemistry: { ...c, S: S_LIMIT },
+    results: [{ group: 'chemical', symbol: 'S', value: S_LIMIT, operator: '<', unit: '%', method: 'GB/T 4336-2016' }],
+  };
+}
+
+/**
+ * Document types as Chinese mills issue them: plates and coils an EN 10204 3.1 certificate (they are also sold to
+ * fabricators working to EN codes), bars the 质量证明书; wire rod leaves the field out, as the ERP did before it existed.
+ */
+function documentTypeOf(p: Product): Pick<QualityCertificatePayload, 'documentType'> {
+  const v = p.material.variety;
+  if (v === 'plate' || v === 'hot_rolled_coil') return { documentType: '3.1' };
+  if (v === 'wire_rod') return {};
+  return { documentType: 'zh_quality_certificate' };
+}
+
 export function certificate(o: { certificateNo: string; day: number; delivery: DeliveryNotePayload; product: Product; parts: LoadPart[]; lab: Lab }): QualityCertificatePayload {
   const m = o.product.material;
   const batches: CertificateBatch[] = o.parts.map((p) => ({
@@ -235,10 +258,12 @@ export function certificate(o: { certificateNo: string; day: number; delivery: D
     spec: m.spec,
     pieces: p.pieces,
     weightKg: p.weightKg,
-    chemistry: o.lab.chemistry(p.heatNo, m.grade),
+    ...printedChemistry(o.lab.chemistry(p.heatNo, m.grade)),
     mechanical: o.lab.mechanical(p.batchNo, m.grade),
   }));
   return {
+    ...documentTypeOf(o.product),
+    vehicleNo: o.delivery.vehicleNo,
     certificateNo: o.certificateNo,
     issueDate: isoDay(o.day),
     standard: o.product.certStandard,

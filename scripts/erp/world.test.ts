@@ -10,6 +10,7 @@ import { DEMO_ORGS, creditCodeCheck } from '../../server/src/demo.js';
 import { migrateLatest } from '../../server/src/db/migrate.js';
 import { toDbTime } from '../../server/src/db/knex.js';
 import { createStores, type Stores } from '../../server/test/helpers.js';
+import { printedChemistry } from './documents.js';
 import { followTick, generateWorld, newFollowState, simulateOnce, stagingRowCount, writeRows, type WorldOptions, type WorldRow } from './world.js';
 
 const NOW = new Date('2026-11-23T02:00:00Z'); // 10:00 in China
@@ -143,6 +144,28 @@ describe('the generated world', () => {
       assert.ok(Number(m.tensileMpa) / Number(m.yieldMpa) >= 1.25);
       assert.ok(Number(m.agtPct) >= 9);
     }
+  });
+
+  test('certificates name their document type and vehicle, and print sulphur under the method limit as "S < 0.005"', () => {
+    const certs = ofIface<QualityCertificatePayload>(rows, 'quality_certificate');
+    const types = new Set<string>(certs.map((c) => c.documentType ?? 'absent'));
+    for (const t of ['3.1', 'zh_quality_certificate', 'absent']) assert.ok(types.has(t), `no certificate of type ${t}: ${[...types]}`);
+    assert.ok(certs.every((c) => c.vehicleNo));
+    // This small world happens to have no heat that clean; printedChemistry below shows the rule itself.
+    for (const b of certs.flatMap((c) => c.batches)) {
+      if (b.results) assert.deepEqual([b.chemistry.S, b.results.map((r) => `${r.symbol} ${r.operator} ${r.value}`)], ['0.005', ['S < 0.005']]);
+      else assert.ok(Number(b.chemistry.S) >= 0.005, b.chemistry.S);
+    }
+  });
+
+  test('a sulphur content under 0.005 is printed "S < 0.005", at 0.005 and above as measured', () => {
+    const chem = { C: '0.16', Si: '0.35', Mn: '1.45', P: '0.012', S: '0.004' };
+    assert.deepEqual(printedChemistry(chem), {
+      chemistry: { ...chem, S: '0.005' },
+      results: [{ group: 'chemical', symbol: 'S', value: '0.005', operator: '<', unit: '%', method: 'GB/T 4336-2016' }],
+    });
+    assert.deepEqual(printedChemistry({ ...chem, S: '0.005' }), { chemistry: { ...chem, S: '0.005' } });
+    assert.equal(validatePayload('quality_certificate', { ...ofIface<QualityCertificatePayload>(rows, 'quality_certificate')[0] }).ok, true);
   });
 
   test('--scale multiplies the documents', () => {
