@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { renderContractPdf, type ContractDocument } from '../modules/contracts/document.js';
 import { renderAuditTrail } from '../modules/contracts/audit-trail.js';
+import { renderCertificatePdf, type CertificateBatch, type CertificateDocument } from '../modules/certificates/document.js';
 import { loadFonts, type PdfFonts } from './fonts.js';
 
 /** One kind of document: its renderer, and an input to warm the thread up with before it takes real work. */
@@ -38,13 +39,50 @@ const warmUpContract: ContractDocument = {
   sealTitles: { buyer: 'Warm-up Co Seal', seller: 'Warm-up Co Seal' },
 };
 
+// The warm-up certificate is plain ASCII too, with enough heats and result columns to run the table's layout, the
+// QR code, the watermark and the seal; its content does not matter.
+const warmUpBatch = (i: number): CertificateBatch => ({
+  heatNo: `WARMUP${i}`,
+  batchNo: `WARMUP${i}-1`,
+  grade: 'Warm-up',
+  spec: 'Warm-up',
+  pieces: 1,
+  weightKg: 1000,
+  chemical: ['C', 'Si', 'Mn', 'P', 'S'].map((symbol) => ({ symbol, valueText: '0.005', operator: '<' as const, max: '0.045', inSpec: true })),
+  mechanical: ['ReL', 'Rm', 'A'].map((symbol) => ({ symbol, valueText: '400', unit: 'MPa', min: '300', inSpec: true })),
+  other: [{ symbol: 'Bend', valueText: 'OK', inSpec: null }],
+  result: 'OK',
+});
+const warmUpCertificate: CertificateDocument = {
+  certificateNo: 'WARMUP',
+  documentType: '3.1',
+  issueDate: '2026-01-01',
+  standard: 'Warm-up',
+  productName: 'Warm-up',
+  mill: { name: 'Warm-up Co' },
+  customerName: 'Warm-up Co',
+  inspector: 'Warm-up',
+  batches: [0, 1, 2, 3].map(warmUpBatch),
+  copy: {
+    copyNo: 'WARMUP-C0001',
+    n: 1,
+    m: 1,
+    printedBy: 'Warm-up',
+    printedFor: 'Warm-up Co',
+    printedAt: '2026-01-01T00:00:00.000Z',
+    verifyCode: 'WARM-UP0',
+    verifyUrl: 'https://example.invalid/verify/WARMUP',
+  },
+};
+
 /**
- * The kinds of document the pool renders. A new kind (e.g. 'certificate' for quality certificates) is one entry
+ * The kinds of document the pool renders. A new kind is one entry
  * here: a renderer taking its input and the fonts, returning a Buffer or a plain object holding Buffers.
  */
 export const pdfKinds = {
   contract: kind({ render: renderContractPdf, warmUp: warmUpContract }),
   'audit-trail': kind({ render: renderAuditTrail }),
+  certificate: kind({ render: renderCertificatePdf, warmUp: warmUpCertificate }),
 };
 
 /**
