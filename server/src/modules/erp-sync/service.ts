@@ -426,3 +426,42 @@ export async function materialCodeFor(db: Knex, variety: string, grade: string, 
   });
   return hits.length === 1 ? hits[0].doc_key : null;
 }
+
+export interface SyncedDocument {
+  docKey: string;
+  deleted: boolean;
+  payload: string | null;
+  payloadHash: string | null;
+  /** the stored DATETIME text, for the reader's cursor */
+  syncedAt: string;
+}
+
+/**
+ * One interface's documents synced at or after `since` (a stored synced_at text), ordered by synced_at then doc key,
+ * after the (syncedAt, docKey) cursor when given: for modules that build their own tables from ERP documents.
+ * A document released from waiting keeps its old staging id but gets a new synced_at, so readers follow synced_at.
+ */
+export async function documentsSyncedSince(
+  db: Knex | Knex.Transaction,
+  iface: InboundInterface,
+  since: string,
+  after: { syncedAt: string; docKey: string } | null,
+  limit: number,
+): Promise<SyncedDocument[]> {
+  const rows: { doc_key: string; deleted: number | boolean; payload: string | null; payload_hash: string | null; synced_at: unknown }[] = await db('erp_records')
+    .select('doc_key', 'deleted', 'payload', 'payload_hash', 'synced_at')
+    .where('interface', iface)
+    .andWhere('synced_at', '>=', since)
+    .modify((q) => {
+      if (after) q.andWhere((w) => w.where('synced_at', '>', after.syncedAt).orWhere((x) => x.where('synced_at', after.syncedAt).andWhere('doc_key', '>', after.docKey)));
+    })
+    .orderBy([{ column: 'synced_at' }, { column: 'doc_key' }])
+    .limit(limit);
+  return rows.map((r) => ({
+    docKey: r.doc_key,
+    deleted: Boolean(Number(r.deleted)),
+    payload: r.payload === null ? null : String(r.payload),
+    payloadHash: r.payload_hash ?? null,
+    syncedAt: r.synced_at instanceof Date ? toDbTime(r.synced_at) : String(r.synced_at),
+  }));
+}
