@@ -29,6 +29,8 @@ import allocationRoutes from './modules/allocation/routes.js';
 import demandsRoutes from './modules/demands/routes.js';
 import contractsPlugin from './modules/contracts/plugin.js';
 import contractsRoutes from './modules/contracts/routes.js';
+import certificatesPlugin from './modules/certificates/plugin.js';
+import certificatesRoutes from './modules/certificates/routes.js';
 import sealsRoutes from './modules/seals/routes.js';
 import notificationsRoutes from './modules/notifications/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
@@ -101,6 +103,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(customersPlugin);
   await app.register(allocationPlugin);
   await app.register(contractsPlugin);
+  await app.register(certificatesPlugin);
   await app.register(openapi);
 
   await app.register(
@@ -116,6 +119,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(allocationRoutes);
       await api.register(demandsRoutes);
       await api.register(contractsRoutes);
+      await api.register(certificatesRoutes);
       await api.register(sealsRoutes);
       await api.register(notificationsRoutes);
     },
