@@ -214,7 +214,20 @@ function fixedColumns(): Column[] {
 const RESULT_COLUMN = (): Column => ({ head: ['结论', 'Result'], align: 'center', width: 0 });
 
 class Writer {
+  // The table measures each cell's text several times (column widths, row heights, centring): measured once here,
+  // since pdfkit lays the text out with fontkit each time, a fifth of a certificate's render.
+  private readonly measured = new Map<string, number>();
+
   constructor(readonly doc: Doc) {}
+
+  private memo(key: string, measure: () => number): number {
+    let value = this.measured.get(key);
+    if (value === undefined) {
+      value = measure();
+      this.measured.set(key, value);
+    }
+    return value;
+  }
 
   font(bold: boolean, size: number): this {
     this.doc.font(bold ? 'bold' : 'regular').fontSize(size);
@@ -223,15 +236,19 @@ class Writer {
 
   /** The widest line of `text`. */
   width(text: string, bold: boolean, size: number): number {
-    this.font(bold, size);
-    return Math.max(...text.split('\n').map((line) => this.doc.widthOfString(line)));
+    return this.memo(`w${bold ? 1 : 0}|${size}|${text}`, () => {
+      this.font(bold, size);
+      return Math.max(...text.split('\n').map((line) => this.doc.widthOfString(line)));
+    });
   }
 
   /** The height of `text` wrapped to `width`, its '\n'-separated lines one under the other. */
   height(text: string, width: number, bold: boolean, size: number): number {
-    this.font(bold, size);
-    const line = (t: string) => Math.max(this.doc.currentLineHeight(true), this.doc.heightOfString(t || ' ', { width, lineGap: 1 }));
-    return text.split('\n').reduce((sum, t) => sum + line(t), 0);
+    return this.memo(`h${bold ? 1 : 0}|${size}|${width}|${text}`, () => {
+      this.font(bold, size);
+      const line = (t: string) => Math.max(this.doc.currentLineHeight(true), this.doc.heightOfString(t || ' ', { width, lineGap: 1 }));
+      return text.split('\n').reduce((sum, t) => sum + line(t), 0);
+    });
   }
 
   /** Text in a box, vertically centred, with the box's border. */
@@ -241,6 +258,7 @@ class Writer {
     doc.lineWidth(0.5).strokeColor(BORDER).rect(x, y, w, h).stroke();
     const inner = w - 2 * CELL_PAD.x;
     let top = y + (h - this.height(text, inner, o.bold ?? false, o.size)) / 2;
+    this.font(o.bold ?? false, o.size);
     doc.fillColor(o.color ?? 'black');
     // Line by line: pdfkit measures a '\n' inside a line as a glyph, and would wrap a line that fits.
     for (const line of text.split('\n')) {
