@@ -1,7 +1,7 @@
 // Contract PDF benchmark: a two-page Chinese contract rendered N times through the PDF worker pool, timed inside the
 // worker per document, with the main thread's event loop delay meanwhile (issue targets: p95 ≤ 250 ms, p99 ≤ 50 ms).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createPdfPool } from '../../server/src/pdf/pool.js';
+import { createPdfPool, type PdfInput, type PdfKindName, type PdfOutput } from '../../server/src/pdf/pool.js';
 import type { ContractDocument, ContractDocumentLine } from '../../server/src/modules/contracts/document.js';
 import { amountFen } from '../../shared/units.js';
 import { percentile } from './load.js';
@@ -13,7 +13,7 @@ export interface RenderBenchResult {
   p99Ms: number;
   eventLoopDelayP99Ms: number;
   documents: number;
-  /** pages of the benchmark's contract */
+  /** pages of the benchmark's document */
   pages: number;
 }
 
@@ -66,21 +66,24 @@ function benchContract(): ContractDocument {
   };
 }
 
+/** The kinds whose renderer reports its page count (not the audit trail, a bare Buffer). */
+type PagedKind = { [K in PdfKindName]: PdfOutput<K> extends { pages: number } ? K : never }[PdfKindName];
+
 /**
- * Renders `documents` contracts through a pool of the default size, all submitted at once (the pool queues them),
- * after the workers have started and warmed up: the figure is the steady cost of a document, not the start-up.
+ * Renders `input` `documents` times as `kind` through a pool of the default size, all submitted at once (the pool
+ * queues them), after the workers have started and warmed up: the figure is the steady cost of a document, not the
+ * start-up. Shared by the contract and the quality certificate benchmarks.
  */
-export async function benchRender(o: { documents: number }): Promise<RenderBenchResult> {
+export async function benchPoolRender<K extends PagedKind>(kind: K, input: PdfInput<K>, o: { documents: number }): Promise<RenderBenchResult> {
   const renderMs: number[] = [];
   const pool = createPdfPool({ onJob: (stats) => renderMs.push(stats.renderMs) });
   try {
-    const doc = benchContract();
-    const { pages } = await pool.render('contract', doc);
+    const { pages } = await pool.render(kind, input);
     renderMs.length = 0;
     // 1 ms resolution: the histogram records whole timer intervals, so its resolution adds itself to every sample.
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
-    await Promise.all(Array.from({ length: o.documents }, () => pool.render('contract', doc)));
+    await Promise.all(Array.from({ length: o.documents }, () => pool.render(kind, input)));
     delay.disable();
     return {
       p50Ms: percentile(renderMs, 50),
@@ -93,4 +96,9 @@ export async function benchRender(o: { documents: number }): Promise<RenderBench
   } finally {
     await pool.close();
   }
+}
+
+/** `documents` two-page contracts through the pool. */
+export function benchRender(o: { documents: number }): Promise<RenderBenchResult> {
+  return benchPoolRender('contract', benchContract(), o);
 }
