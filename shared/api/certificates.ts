@@ -193,3 +193,182 @@ export const En10168Document = Type.Object({
   Withdrawal: Type.Union([Withdrawal, Type.Null()]),
 });
 export type En10168Document = Static<typeof En10168Document>;
+
+// ---- authorised remote printing, share links, public verification (issue 7) ----
+// A copy's codes: the QR encodes `${origin}/verify/c/<code>` with a 32-character code (Crockford base32, 160 bits);
+// the short code printed for typing is its first 16 characters as XXXX-XXXX-XXXX-XXXX (80 bits). Both are accepted
+// by GET/POST /api/certificate-verify/:code (case, dashes and spaces ignored; I, L → 1, O → 0 as Crockford reads them).
+
+export const CustomerIdParams = Type.Object({ customerId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export type CustomerIdParams = Static<typeof CustomerIdParams>;
+
+export const PrintRights = Type.Object({
+  customerId: Type.Integer(),
+  allowed: Type.Boolean(),
+  copiesPerCertificate: Type.Integer({ minimum: 1, maximum: 50 }),
+  /** true: no decision stored for this customer, the configured default applies */
+  isDefault: Type.Boolean(),
+});
+export type PrintRights = Static<typeof PrintRights>;
+
+export const PrintRightsBody = Type.Object(
+  { allowed: Type.Boolean(), copiesPerCertificate: Type.Integer({ minimum: 1, maximum: 50 }) },
+  { additionalProperties: false },
+);
+export type PrintRightsBody = Static<typeof PrintRightsBody>;
+
+export const CertificateCopy = Type.Object({
+  /** unique, e.g. ZB20261123001-C0003 */
+  copyNo: Type.String(),
+  /** 副本 n/m; an office copy printed by quality staff has n counted among office copies and m = 0 */
+  n: Type.Integer(),
+  m: Type.Integer(),
+  /** office: printed by mill quality staff, not counted against the customer's copies */
+  office: Type.Boolean(),
+  printedAt: Timestamp,
+  /** the printing user's display name, or 'share link' for a buyer printing through a share link */
+  printedBy: Type.String(),
+  /** the customer's name, or the buyer named by the share link */
+  printedFor: Type.String(),
+  /** the short code printed for typing, XXXX-XXXX-XXXX-XXXX */
+  verifyCode: Type.String(),
+  /** the QR's URL: `${publicBaseUrl}/verify/c/<32-character code>` */
+  verifyUrl: Type.String(),
+  /** API path of the stored PDF, /api/certificate-copies/<copyNo>/pdf */
+  pdfUrl: Type.String(),
+});
+export type CertificateCopy = Static<typeof CertificateCopy>;
+
+export const CopyNoParams = Type.Object({ copyNo: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export type CopyNoParams = Static<typeof CopyNoParams>;
+
+export const PrintLogEntry = Type.Object({
+  copyNo: Type.String(),
+  certificateId: Type.Integer(),
+  certificateNo: Type.String(),
+  customer: CertificateCustomer,
+  n: Type.Integer(),
+  m: Type.Integer(),
+  office: Type.Boolean(),
+  printedAt: Timestamp,
+  printedBy: Type.String(),
+  printedFor: Type.String(),
+  /** the share link the copy was printed through, or null */
+  share: Nullable(Type.Object({ id: Type.Integer(), buyerName: Type.String() })),
+  verifyCode: Type.String(),
+  pdfUrl: Type.String(),
+});
+export type PrintLogEntry = Static<typeof PrintLogEntry>;
+
+export const PrintLogPage = Page(PrintLogEntry);
+export type PrintLogPage = Static<typeof PrintLogPage>;
+
+export const PrintLogQuery = Type.Object(
+  { customerId: Type.Optional(Type.Integer({ minimum: 1 })), ...PageQuery },
+  { additionalProperties: false },
+);
+export type PrintLogQuery = Static<typeof PrintLogQuery>;
+
+export const ShareBody = Type.Object(
+  {
+    buyerName: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+    /** must lie in the future, at most a year ahead */
+    expiresAt: Timestamp,
+    maxCopies: Type.Integer({ minimum: 1, maximum: 50 }),
+  },
+  { additionalProperties: false },
+);
+export type ShareBody = Static<typeof ShareBody>;
+
+export const CertificateShare = Type.Object({
+  id: Type.Integer(),
+  certificateId: Type.Integer(),
+  /** 32 base64url characters (192 bits); only whoever holds the link can use it */
+  token: Type.String(),
+  /** `${publicBaseUrl}/shared/<token>` (the web page for the buyer) */
+  url: Type.String(),
+  buyerName: Type.String(),
+  expiresAt: Timestamp,
+  maxCopies: Type.Integer(),
+  used: Type.Integer(),
+  revokedAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+  createdBy: Type.String(),
+});
+export type CertificateShare = Static<typeof CertificateShare>;
+
+export const CertificateShareList = Type.Array(CertificateShare);
+
+export const ShareTokenParams = Type.Object({ token: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+export type ShareTokenParams = Static<typeof ShareTokenParams>;
+
+/** A batch as a buyer or a verifier sees it: no prices, no results beyond what identifies the steel. */
+export const PublicBatch = Type.Object({
+  heatNo: Type.String(),
+  batchNo: Type.String(),
+  grade: Type.String(),
+  spec: Type.String(),
+  pieces: Type.Integer(),
+  weightKg: Type.Integer({ description: 'kilograms' }),
+});
+export type PublicBatch = Static<typeof PublicBatch>;
+
+/** What a share link shows before printing (never prices). */
+export const SharedCertificate = Type.Object({
+  certificateNo: Type.String(),
+  documentType: DocumentTypeSchema,
+  issueDate: Type.String(),
+  standard: Type.String(),
+  productName: Type.String(),
+  mill: Type.String(),
+  customerName: Type.String(),
+  buyerName: Type.String(),
+  batches: Type.Array(PublicBatch),
+  weightKg: Type.Integer(),
+  copiesLeft: Type.Integer(),
+  maxCopies: Type.Integer(),
+  expiresAt: Timestamp,
+});
+export type SharedCertificate = Static<typeof SharedCertificate>;
+
+export const VerifyCodeParams = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export type VerifyCodeParams = Static<typeof VerifyCodeParams>;
+
+export const VERIFY_REASONS = ['withdrawn', 'data_changed', 'pdf_not_intact', 'pdf_not_trusted', 'pdf_not_stored'] as const;
+
+export const CopyVerification = Type.Object({
+  /** true when the code names a copy, the certificate is not withdrawn, its data still match, and any uploaded PDF checks */
+  genuine: Type.Boolean(),
+  /** why not genuine (first failing check); absent when genuine */
+  reason: Type.Optional(Type.Unsafe<(typeof VERIFY_REASONS)[number]>({ type: 'string', enum: [...VERIFY_REASONS] })),
+  copyNo: Type.String(),
+  certificateNo: Type.String(),
+  documentType: DocumentTypeSchema,
+  issueDate: Type.String(),
+  standard: Type.String(),
+  productName: Type.String(),
+  mill: Type.String(),
+  customerName: Type.String(),
+  batches: Type.Array(PublicBatch),
+  weightKg: Type.Integer(),
+  printedAt: Timestamp,
+  printedFor: Type.String(),
+  n: Type.Integer(),
+  m: Type.Integer(),
+  office: Type.Boolean(),
+  withdrawn: Nullable(Type.Object({ at: Timestamp, reason: Type.String() })),
+  /** the certificate's data as stored now hash to what was printed on this copy */
+  dataMatches: Type.Boolean(),
+  /** only on POST (an uploaded copy) */
+  pdf: Type.Optional(
+    Type.Object({
+      /** the signature covers the whole file and its digest matches */
+      intact: Type.Boolean(),
+      /** signed by a certificate of the portal's CA that was valid at signing */
+      trusted: Type.Boolean(),
+      /** byte for byte the copy the portal stored */
+      matchesStored: Type.Boolean(),
+    }),
+  ),
+});
+export type CopyVerification = Static<typeof CopyVerification>;
