@@ -12,6 +12,8 @@
 //                       with Node's crypto doing RSA and hashing vs the same wholly by node-forge
 //   contract_render     p95 time to render a 2-page Chinese contract in the PDF worker vs the main thread's event
 //                       loop delay p99 meanwhile
+//   certificate_render  p95 time to render a 10-heat quality certificate copy (QR, watermark, seal) in the worker vs
+//                       the main thread's event loop delay p99 meanwhile
 //   sync_lag_p95_mariadb  p95 from a staging write to the change answering through the API under the default
 //                       schedule vs the same with the sync started on demand right after the write
 //
@@ -890,6 +892,22 @@ async function contractRender(): Promise<void> {
   });
 }
 
+async function certificateRender(): Promise<void> {
+  const { benchCertificateRender } = await import('./certificate.js');
+  const documents = Number(process.env.BENCH_RENDER_DOCUMENTS || 200);
+  const r = await benchCertificateRender({ documents });
+  emit({
+    name: 'certificate_render',
+    value: round(r.p95Ms, 1),
+    unit: 'ms',
+    reference: round(r.eventLoopDelayP99Ms, 1),
+    ratio: null,
+    target: 'p95 <= 250 ms per document; event loop delay p99 <= 50 ms',
+    ok: r.p95Ms <= 250 && r.eventLoopDelayP99Ms <= 50,
+    detail: { documents: r.documents, pages: r.pages, heats: 10, p50_ms: round(r.p50Ms, 1), p99_ms: round(r.p99Ms, 1), reference_is: 'event loop delay p99 of the main thread meanwhile' },
+  });
+}
+
 async function main() {
   const cleanups: (() => Promise<void>)[] = [];
   let cleaning: Promise<void> | null = null;
@@ -953,6 +971,7 @@ async function main() {
     await figure('allocation_mariadb', 'ms', '<= 1000 ms; <= 100 ms', () => allocationMariadb(tmp, jwtSecret, cleanups));
     await figure('contract_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', contractRender);
     await figure('contract_sealing', 'ms', '<= 15 ms median', contractSealing);
+    await figure('certificate_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', certificateRender);
   } finally {
     await cleanup();
     log('done');
