@@ -71,6 +71,13 @@ export interface Config {
     /** how often the sealing job retries contracts left in sealing (seconds field allowed) */
     schedule: string;
   };
+  certificates: {
+    /** print rights of a customer quality staff have not decided on (issue 7: default from configuration) */
+    defaultPrintAllowed: boolean;
+    defaultCopiesPerCertificate: number;
+    /** public copy verification and share-link requests per client address per minute */
+    publicPerMinute: number;
+  };
 }
 
 /** SMS gateways the notifications plugin can talk to; a real one (e.g. Aliyun SMS) joins this list with its adapter. */
@@ -213,6 +220,11 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       tsaUrl: optionalHttpUrl('TSA_URL', source.TSA_URL, problems),
       tsaTimeoutMs: int('TSA_TIMEOUT_MS', 10_000, 100, 60_000),
       schedule: str('SEAL_SCHEDULE', '*/30 * * * * *'),
+    },
+    certificates: {
+      defaultPrintAllowed: bool('CERTIFICATE_PRINT_ALLOWED', true),
+      defaultCopiesPerCertificate: int('CERTIFICATE_COPIES_PER_CERTIFICATE', 3, 1, 50),
+      publicPerMinute: int('CERTIFICATE_PUBLIC_PER_MINUTE', 30, 1, 1_000_000),
     },
     ...overrides,
   };

@@ -220,7 +220,7 @@ export type PrintRightsBody = Static<typeof PrintRightsBody>;
 export const CertificateCopy = Type.Object({
   /** unique, e.g. ZB20261123001-C0003 */
   copyNo: Type.String(),
-  /** 副本 n/m; an office copy printed by quality staff has n counted among office copies and m = 0 */
+  /** 副本 n/m; an office copy printed by quality staff is numbered in its own series (copy number …-S01) with m = n */
   n: Type.Integer(),
   m: Type.Integer(),
   /** office: printed by mill quality staff, not counted against the customer's copies */

@@ -5,6 +5,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, makeOrganisation, makeUser, makeWorld, type TestApp } from '../../../test/helpers.js';
 import { customer, deliveryNote, material, salesOrder, writeStaging } from '../../../test/erp-fixtures.js';
+import { certificatePayload } from '../../../test/certificate-fixture.js';
 import type { CertificateDetail, CertificatePage } from '../../../../shared/api/certificates.js';
 import { compareDecimal, inSpec } from './decimal.js';
 import { certificateForPrint, certificatesOfContract, materialiseCertificates } from './service.js';
@@ -21,52 +22,7 @@ const get = (who: string, url: string) => t.as(tokens[who], { method: 'GET', url
 const errCode = (res: { json(): { error: { code: string } } }) => res.json().error.code;
 
 /** A two-batch HRB400E certificate of customer A: the first batch carries every kind of detail. */
-function certificate(no: string, o: Record<string, unknown> = {}) {
-  return {
-    certificateNo: no,
-    issueDate: '2026-11-05',
-    standard: 'GB/T 1499.2-2018',
-    customerCode: codeA,
-    contractNo: 'HTSO-A1',
-    salesOrderNo: 'SO-A1',
-    deliveryNo: 'FH-A1',
-    productName: '热轧带肋钢筋',
-    documentType: '3.1',
-    vehicleNo: '苏E12345',
-    inspector: '赵敏',
-    batches: [
-      {
-        heatNo: '26A01234',
-        batchNo: '26A01234-01',
-        grade: 'HRB400E',
-        spec: 'Φ25×12000',
-        pieces: 540,
-        weightKg: 24_989,
-        // C exactly at its maximum (0.25) is in specification; S is printed "< 0.0050".
-        chemistry: { C: '0.25', Si: '0.45', Mn: '1.42', P: '0.028', S: '0.005', Ceq: '0.48', V: '0.035' },
-        mechanical: { yieldMpa: '455', tensileMpa: '610', elongationPct: '22.5', agtPct: '12.0', tensileToYield: '1.34', bend: '合格' },
-        bundleNos: ['B0001', 'B0002'],
-        results: [
-          { group: 'chemical', symbol: 'S', value: '0.0050', operator: '<', unit: '%', method: 'GB/T 4336-2016' },
-          { group: 'other', symbol: 'ReL°/ReL', value: '1.31', max: '1.30' },
-        ],
-        otherTests: [{ name: '反向弯曲', result: '合格', method: 'YB/T 5126-2003' }],
-      },
-      {
-        heatNo: '26A01240',
-        batchNo: '26A01240-02',
-        grade: 'HRB400E',
-        spec: 'Φ25×12000',
-        pieces: 100,
-        weightKg: 4_628,
-        // Mn above its maximum 1.60: out of specification, and the batch (no verdict sent) is 不合格.
-        chemistry: { C: '0.21', Si: '0.50', Mn: '1.61', P: '0.030', S: '0.020', Ceq: '0.50' },
-        mechanical: { yieldMpa: '430', tensileMpa: '575', elongationPct: '21.0', agtPct: '11.5', tensileToYield: '1.25', bend: '合格' },
-      },
-    ],
-    ...o,
-  };
-}
+const certificate = (no: string, o: Record<string, unknown> = {}) => certificatePayload(no, codeA, o);
 
 async function sync() {
   const r = await t.app.erpSync.runNow('manual', 5000);

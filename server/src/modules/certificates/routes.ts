@@ -8,6 +8,7 @@ import { allow } from '../../plugins/access.js';
 import { principalOf } from '../../plugins/auth.js';
 import { actorOf } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
+import printRoutes from './print-routes.js';
 import * as svc from './service.js';
 
 /** Every customer user and every staff role reads, scoped to the customers they reach. */
@@ -47,6 +48,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { access: quality }, schema: { tags, summary: 'Withdraw a certificate with a reason (quality staff)', params: IdParams, body: WithdrawBody, response: withErrors({ 200: CertificateDetail }) } },
     (req) => app.db.transaction((trx) => svc.withdraw(trx, principalOf(req), actorOf(req), req.params.id, req.body.reason)),
   );
+
+  await app.register(printRoutes);
 };
 
 export default routes;
