@@ -15,7 +15,7 @@ test('every registered route declares an access rule (deny by default)', () => {
   assert.deepEqual(undeclared, []);
 });
 
-test('every public route says why it is public, and only sign-in, probes, docs, the HMAC-signed ERP batch endpoint, contract verification, the CA root and the web bundle are public', () => {
+test('every public route says why it is public, and only sign-in, probes, docs, the HMAC-signed ERP batch endpoint, contract verification, the CA root, certificate copy verification and share links, and the web bundle are public', () => {
   const publicRoutes = t.app.routeTable.filter((r) => r.config.access && 'public' in (r.config.access as object));
   for (const r of publicRoutes) {
     assert.ok((r.config.access as { reason: string }).reason, `${r.method} ${r.url} gives no reason`);

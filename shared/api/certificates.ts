@@ -226,7 +226,7 @@ export const CertificateCopy = Type.Object({
   /** office: printed by mill quality staff, not counted against the customer's copies */
   office: Type.Boolean(),
   printedAt: Timestamp,
-  /** the printing user's display name, or 'share link' for a buyer printing through a share link */
+  /** the printing user's display name, or 分享链接 (<customer name>) for a buyer printing through a share link */
   printedBy: Type.String(),
   /** the customer's name, or the buyer named by the share link */
   printedFor: Type.String(),
