@@ -13,7 +13,7 @@ import { customer, material, writeStaging } from '../../../test/erp-fixtures.js'
 import { certificatePayload } from '../../../test/certificate-fixture.js';
 import type { CertificateCopy, CertificateShare, CopyVerification, PrintLogPage, PrintRights, SharedCertificate } from '../../../../shared/api/certificates.js';
 import { creditCodeCheck } from '../../demo.js';
-import { parseVerifyCode } from './printing.js';
+import { parseVerifyCode, printCopy } from './printing.js';
 
 const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 const tools = ['pdfsig', 'pdftotext', 'pdftoppm', 'certutil'].every((tool) => !spawnSync(tool, ['-h']).error);
@@ -332,6 +332,24 @@ test('verification: a genuine copy, an altered or made-up code, a tampered PDF, 
   assert.equal(after.reason, 'withdrawn');
   assert.equal(after.withdrawn?.reason, 'ERP 更正化学成分');
   assert.equal(errCode(await as('printer', 'POST', `/api/certificates/${id}/prints`)), 'certificate.withdrawn');
+});
+
+test('a copy whose certificate the ERP corrected since says its data no longer match', needsTools, async () => {
+  const id = await materialise('ZB-P-0009');
+  const copy = await print('printer', id);
+  assert.equal(await materialise('ZB-P-0009', { inspector: '钱七' }), id, 'the correction replaces the same certificate');
+  const v = (await anon('GET', `/api/certificate-verify/${codeOf(copy.verifyUrl)}`)).json() as CopyVerification;
+  assert.deepEqual([v.genuine, v.dataMatches, v.reason], [false, false, 'data_changed']);
+});
+
+test('a copy that fails to render gives its number back, so the customer loses no copy', needsTools, async () => {
+  const id = await materialise('ZB-P-0010');
+  const principal = { userId: printer.id, username: printer.username, displayName: printer.username, role: 'customer_user', organisationId: w.customerA, organisationKind: 'customer', sessionId: 0, canAnswer: false, canSign: false, canPrint: true, mustChangePassword: false } as const;
+  const actor = { userId: printer.id, username: printer.username, organisationId: w.customerA, ip: null, requestId: null, audited: false };
+  const failing = { ...t.app.certificatePrinting, render: async () => Promise.reject(new Error('worker crashed')) };
+  await assert.rejects(printCopy(failing, { kind: 'user', principal, actor }, id), /worker crashed/);
+  assert.equal((await t.db('certificate_print_counters').where({ certificate_id: id, series: 'customer' }).first('used')).used, 0);
+  assert.equal((await print('printer', id)).n, 1);
 });
 
 test('verification codes carry at least 80 bits and parse however they are typed', () => {
