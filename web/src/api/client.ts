@@ -231,6 +231,13 @@ export async function download(path: string, query?: object, accept = 'text/csv'
   return { blob: await response.blob(), filename: filenameOf(response.headers.get('content-disposition')) };
 }
 
+// A file answered to a POST (e.g. a certificate copy printed through a share link).
+export async function downloadPost(path: string, body?: unknown, accept = 'application/pdf'): Promise<DownloadedFile> {
+  const response = await sendWithSession('POST', path, { body, accept });
+  if (!response.ok) throw toApiError(response, await readBody(response));
+  return { blob: await response.blob(), filename: filenameOf(response.headers.get('content-disposition')) };
+}
+
 export const http = {
   get: <T>(path: string, query?: object, signal?: AbortSignal) => request<T>('GET', path, { query, signal }),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body }),

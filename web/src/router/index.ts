@@ -7,6 +7,7 @@ import HomePage from '@/pages/home/HomePage.vue';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 import { CONTRACT_STAFF_ROLES, SEAL_PAGE_ROLES } from '@/pages/contracts/contract-codes';
+import { CERTIFICATE_STAFF_ROLES, QUALITY_ROLES } from '@/pages/certificates/certificate-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -32,6 +33,22 @@ const routes: RouteRecordRaw[] = [
     name: 'verify',
     component: () => import('@/pages/verify/VerifyPage.vue'),
     meta: { public: true, titleKey: 'verify.title' },
+  },
+  {
+    // The address on every printed certificate copy (its QR code): /verify/c/<code>; COPY_VERIFY_PATH in
+    // certificate-codes.ts. Without a code the page asks for the one printed on the copy.
+    path: '/verify/c/:code?',
+    name: 'certificate-verify',
+    component: () => import('@/pages/verify/CopyVerifyPage.vue'),
+    meta: { public: true, titleKey: 'certVerify.title' },
+  },
+  {
+    // A customer's share link for its buyer, who has no account.
+    path: '/shared/:token',
+    name: 'certificate-shared',
+    component: () => import('@/pages/certificates/SharedCertificatePage.vue'),
+    props: true,
+    meta: { public: true, titleKey: 'sharedCert.title' },
   },
   {
     path: '/',
@@ -176,6 +193,41 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/contracts/ContractDetailPage.vue'),
         props: (route) => ({ id: String(route.params.id), scope: 'staff' }),
         meta: { roles: CONTRACT_STAFF_ROLES, titleKey: 'contracts.detailTitle' },
+      },
+      {
+        // Also the link of a contract's lines and deliveries: /certificates?contractNo=... or ?deliveryNo=...
+        path: 'certificates',
+        name: 'certificates',
+        component: () => import('@/pages/certificates/CertificatesPage.vue'),
+        props: { scope: 'customer' },
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'certificates.title' },
+      },
+      {
+        path: 'certificates/:id(\\d+)',
+        name: 'certificate-detail',
+        component: () => import('@/pages/certificates/CertificateDetailPage.vue'),
+        props: (route) => ({ id: String(route.params.id), scope: 'customer' }),
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'certificates.detailTitle' },
+      },
+      {
+        path: 'staff/certificates',
+        name: 'staff-certificates',
+        component: () => import('@/pages/certificates/CertificatesPage.vue'),
+        props: { scope: 'staff' },
+        meta: { roles: CERTIFICATE_STAFF_ROLES, titleKey: 'certificates.staffTitle' },
+      },
+      {
+        path: 'staff/certificates/:id(\\d+)',
+        name: 'staff-certificate-detail',
+        component: () => import('@/pages/certificates/CertificateDetailPage.vue'),
+        props: (route) => ({ id: String(route.params.id), scope: 'staff' }),
+        meta: { roles: CERTIFICATE_STAFF_ROLES, titleKey: 'certificates.detailTitle' },
+      },
+      {
+        path: 'staff/certificate-print-rights',
+        name: 'certificate-print-rights',
+        component: () => import('@/pages/certificates/PrintRightsPage.vue'),
+        meta: { roles: QUALITY_ROLES, titleKey: 'printRights.title' },
       },
       {
         path: 'admin/contract-templates',

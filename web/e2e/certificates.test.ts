@@ -1,0 +1,119 @@
+// Quality certificates in a real browser: the ERP sends a certificate for the demo customer 恒达 through the staging
+// store and the sync; a customer user finds it by its heat number (the filter kept in the address), opens it and sees
+// the values exactly as sent (the operator of "< 0.0050", an out-of-spec value marked), prints a sealed copy (副本
+// 1/3 by the default print right), and the copy's verification page, opened without signing in, says it is genuine.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEMO_PASSWORD } from '../../server/src/demo.js';
+import { materialiseCertificates } from '../../server/src/modules/certificates/service.js';
+import { certificatePayload } from '../../server/test/certificate-fixture.js';
+import { customer, deliveryNote, material, salesOrder, writeStaging } from '../../server/test/erp-fixtures.js';
+import { field, signIn, startPortal, type Portal } from './harness.js';
+
+// The demo customer 恒达 (server/src/demo.ts) and its user with the print right.
+const CUSTOMER_CODE = 'C10001';
+const CUSTOMER_USER = 'hengda.user';
+const CERTIFICATE_NO = `ZB-E2E-${process.pid}`;
+const HEAT_NO = '26A01240';
+const MATERIAL = 'RB-HRB400E-25';
+const ORDER_NO = `SO-E2E-${process.pid}`;
+const DELIVERY_NO = `FH-E2E-${process.pid}`;
+
+let portal: Portal;
+before(async () => {
+  portal = await startPortal();
+});
+after(async () => {
+  await portal?.close();
+});
+
+const text = async (page: import('playwright-core').Page, testId: string) => (await page.getByTestId(testId).first().innerText()).trim();
+
+/**
+ * The certificate arrives as the ERP sends it: its customer, material, sales order and delivery note first (the sync
+ * holds a document back until the documents it names have arrived), then the certificate, the sync, and the
+ * materialisation after it.
+ */
+async function certificateFromErp(): Promise<void> {
+  const org = await portal.stores.db('organisations').where({ code: CUSTOMER_CODE }).first();
+  await writeStaging(portal.stores.staging, [
+    { iface: 'customer', key: CUSTOMER_CODE, seq: 1, payload: { ...customer(CUSTOMER_CODE, org.name), creditCode: org.credit_code ?? undefined } },
+    { iface: 'material', key: MATERIAL, seq: 1, payload: material(MATERIAL) },
+    { iface: 'sales_order', key: ORDER_NO, seq: 1, payload: salesOrder(ORDER_NO, CUSTOMER_CODE, MATERIAL) },
+    { iface: 'delivery_note', key: DELIVERY_NO, seq: 1, payload: deliveryNote(DELIVERY_NO, ORDER_NO, CUSTOMER_CODE, MATERIAL) },
+    {
+      iface: 'quality_certificate',
+      key: CERTIFICATE_NO,
+      seq: 1,
+      payload: certificatePayload(CERTIFICATE_NO, CUSTOMER_CODE, { contractNo: `HT${ORDER_NO}`, salesOrderNo: ORDER_NO, deliveryNo: DELIVERY_NO }),
+    },
+  ]);
+  const run = await portal.app.erpSync.runNow('manual', 5000);
+  assert.equal(run.status, 'done', JSON.stringify(run));
+  await materialiseCertificates(portal.stores.db);
+  const stored = await portal.stores.db('certificates').where({ certificate_no: CERTIFICATE_NO }).first('id', 'customer_id');
+  const pending = await portal.stores.db('erp_waiting').select('doc_key', 'parent_interface', 'parent_key');
+  const quarantined = await portal.stores.db('erp_quarantine').select('reason');
+  assert.ok(stored?.customer_id, `the certificate is matched to the demo customer: ${JSON.stringify({ stored, pending, quarantined })}`);
+}
+
+test('a customer finds a certificate by heat number, prints a copy, and its verification page says it is genuine', async () => {
+  await certificateFromErp();
+
+  // ---- the customer searches by heat number ----
+  const page = await portal.newPage();
+  await signIn(page, CUSTOMER_USER, DEMO_PASSWORD);
+  await page.getByTestId('nav-certificates').click();
+  await page.waitForURL(/\/certificates$/);
+  await field(page, 'certificates-heatNo').fill(HEAT_NO);
+  await page.getByTestId('certificates-submit').click();
+  await page.waitForURL((url) => url.searchParams.get('heatNo') === HEAT_NO);
+  const row = page.getByTestId(`certificate-row-${CERTIFICATE_NO}`);
+  await row.waitFor();
+  assert.equal(await page.getByTestId('certificates-table').getAttribute('data-total'), '1');
+
+  // The address keeps the filter: a reload shows the same list.
+  await page.reload();
+  assert.equal(await field(page, 'certificates-heatNo').inputValue(), HEAT_NO);
+  await page.getByTestId(`certificate-row-${CERTIFICATE_NO}`).click();
+
+  // ---- the certificate as issued ----
+  await page.waitForURL(/\/certificates\/\d+$/);
+  assert.equal(await text(page, 'certificate-no'), CERTIFICATE_NO);
+  const sulphur = page.locator('[data-testid="results-1-chemical"] [data-testid="certificate-value"][data-symbol="S"]');
+  assert.equal((await sulphur.innerText()).trim(), '< 0.0050', 'the value and its operator exactly as the ERP sent them');
+  const manganese = page.locator('[data-testid="results-2-chemical"] [data-testid="certificate-value"][data-symbol="Mn"]');
+  assert.equal((await manganese.innerText()).trim(), '1.61');
+  assert.equal(await manganese.getAttribute('data-in-spec'), 'false', 'Mn above 1.60 is marked out of specification');
+  assert.equal(await page.getByTestId('certificate-weight').getAttribute('data-kg'), String(24_989 + 4_628));
+
+  // ---- printing a sealed copy ----
+  await page.getByTestId('certificate-print').click();
+  await page.getByTestId('copy-dialog').waitFor();
+  const nm = page.getByTestId('copy-nm');
+  await nm.waitFor();
+  assert.equal(await nm.getAttribute('data-n'), '1');
+  assert.equal(await nm.getAttribute('data-m'), '3', 'the default print right: three copies per certificate');
+  const copyNo = await text(page, 'copy-no');
+  const stored = await portal.stores.db('certificate_copies').where({ copy_no: copyNo }).first();
+  assert.ok(stored, 'the copy is logged');
+  await page.locator(`[data-testid="print-log-${copyNo}"]`).waitFor();
+  assert.equal(await page.getByTestId('certificate-print-used').getAttribute('data-n'), '1');
+  const verifyHref = await page.getByTestId('copy-verify-link').getAttribute('href');
+  assert.match(verifyHref ?? '', /^\/verify\/c\/[0-9A-Z]+$/);
+
+  // ---- anyone holding the copy opens its verification link, without signing in ----
+  const visitor = await portal.newPage();
+  await visitor.goto(verifyHref!);
+  const report = visitor.getByTestId('copy-verify-report');
+  await report.waitFor();
+  assert.equal(await report.getAttribute('data-verdict'), 'genuine');
+  assert.match(await text(visitor, 'copy-verify-verdict'), /真实有效/);
+  assert.equal(await text(visitor, 'copy-verify-certificate'), CERTIFICATE_NO);
+  assert.equal(await text(visitor, 'copy-verify-copy'), copyNo);
+  assert.match(await text(visitor, 'copy-verify-batches'), new RegExp(HEAT_NO));
+
+  // A made-up code matches no copy.
+  await visitor.goto('/verify/c/ABCDEFGHJKMNPQRSTVWXYZ0123456789');
+  await visitor.locator('[data-testid="copy-verify-report"][data-verdict="noSuchCopy"]').waitFor();
+});
