@@ -1,7 +1,7 @@
 // Data access for authorised printing: print rights, the guarded copy counters, share links and printed copies.
 import type { Knex } from 'knex';
 import { forUpdate } from '../../db/knex.js';
-import { scopeToCustomers, type Principal } from '../../plugins/access.js';
+import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/access.js';
 
 type Db = Knex | Knex.Transaction;
 export type Series = 'customer' | 'office';
@@ -140,9 +140,16 @@ export function copyByCode(db: Db, column: 'verify_code' | 'short_code', code: s
   return db('certificate_copies as c').where(`c.${column}`, code).first(COPY_COLUMNS);
 }
 
+/** Copies a caller reaches: staff by their customers, a customer its own copies (not the mill's office copies). */
+function visibleCopies<T extends Knex.QueryBuilder>(q: T, p: Principal): T {
+  scopeToCustomers(q, p, 'c.customer_id');
+  if (isCustomer(p)) q.andWhere('c.series', 'customer');
+  return q;
+}
+
 /** A copy's PDF, for its customer's users or staff by scope. */
 export function visibleCopyPdf(db: Db, p: Principal, copyNo: string): Promise<(CopyRow & { pdf: Buffer }) | undefined> {
-  return scopeToCustomers(db('certificate_copies as c').where('c.copy_no', copyNo), p, 'c.customer_id').first([...COPY_COLUMNS, 'c.pdf']);
+  return visibleCopies(db('certificate_copies as c').where('c.copy_no', copyNo), p).first([...COPY_COLUMNS, 'c.pdf']);
 }
 
 export function copyPdfByCode(db: Db, verifyCode: string): Promise<{ pdf: Buffer; pdf_sha256: string } | undefined> {
@@ -157,13 +164,12 @@ export interface LogRow extends CopyRow {
 }
 
 function logQuery(db: Db, p: Principal) {
-  return scopeToCustomers(
+  return visibleCopies(
     db('certificate_copies as c')
       .join('certificates as ct', 'ct.id', 'c.certificate_id')
       .leftJoin('organisations as o', 'o.id', 'c.customer_id')
       .leftJoin('certificate_shares as s', 's.id', 'c.share_id'),
     p,
-    'c.customer_id',
   );
 }
 

@@ -228,7 +228,10 @@ test('the print log shows who printed which copy for whom, per certificate and p
   const perCustomer = (await as('salesManager', 'GET', `/api/certificate-prints?customerId=${w.customerA}&pageSize=200`)).json() as PrintLogPage;
   assert.ok(perCustomer.items.some((i) => i.copyNo === customerCopy.copyNo));
   const own = (await as('userA', 'GET', `/api/certificates/${id}/prints`)).json() as PrintLogPage;
-  assert.equal(own.total, 2, 'the customer sees the copies of its certificate');
+  assert.deepEqual(own.items.map((i) => i.copyNo), [customerCopy.copyNo], 'the customer sees its own copies, not the mill’s office copy');
+  const officeNo = staff.items.find((i) => i.office)!.copyNo;
+  assert.equal((await as('userA', 'GET', `/api/certificate-copies/${officeNo}/pdf`)).statusCode, 404);
+  assert.equal((await as('quality', 'GET', `/api/certificate-copies/${officeNo}/pdf`)).statusCode, 200);
 });
 
 test('share links: the buyer sees no prices, prints copies naming the buyer, within the limit, until revoked or expired', needsTools, async () => {
