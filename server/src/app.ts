@@ -12,6 +12,7 @@ import authPlugin from './plugins/auth.js';
 import auditPlugin from './plugins/audit.js';
 import schedulerPlugin from './plugins/scheduler.js';
 import notificationsPlugin from './plugins/notifications.js';
+import pdfPlugin from './plugins/pdf.js';
 import webPlugin from './plugins/web.js';
 import { openapi, docsUi } from './plugins/docs.js';
 import systemRoutes from './modules/system/routes.js';
@@ -99,6 +100,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });
   await app.register(notificationsPlugin);
+  await app.register(pdfPlugin);
   await app.register(erpSyncPlugin);
   await app.register(customersPlugin);
   await app.register(allocationPlugin);
