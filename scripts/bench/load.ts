@@ -6,8 +6,8 @@ export interface RequestSpec {
   path: string;
   headers?: Record<string, string>;
   body?: string;
-  /** varies each request (another user's token or credentials); merged over headers and body */
-  vary?: () => { headers?: Record<string, string>; body?: string };
+  /** varies each request (another user's token or credentials, another id in the path); merged over headers and body */
+  vary?: () => { headers?: Record<string, string>; body?: string; path?: string };
 }
 
 export interface LoadResult {
@@ -61,7 +61,12 @@ function toRequest(spec: RequestSpec): autocannon.Request {
     const vary = spec.vary;
     req.setupRequest = (r) => {
       const v = vary();
-      return { ...r, headers: { ...(r.headers ?? {}), ...(v.headers ?? {}) }, ...(v.body !== undefined ? { body: v.body } : {}) };
+      return {
+        ...r,
+        headers: { ...(r.headers ?? {}), ...(v.headers ?? {}) },
+        ...(v.body !== undefined ? { body: v.body } : {}),
+        ...(v.path !== undefined ? { path: v.path } : {}),
+      };
     };
   }
   return req;

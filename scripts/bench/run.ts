@@ -14,6 +14,8 @@
 //                       loop delay p99 meanwhile
 //   certificate_render  p95 time to render a 10-heat quality certificate copy (QR, watermark, seal) in the worker vs
 //                       the main thread's event loop delay p99 meanwhile
+//   certificate_verify_p99_mariadb  p99 of public copy verification (GET /api/certificate-verify/:code) at a fixed
+//                       500 requests/s on MariaDB vs GET /api/health at that rate
 //   sync_lag_p95_mariadb  p95 from a staging write to the change answering through the API under the default
 //                       schedule vs the same with the sync started on demand right after the write
 //
@@ -23,7 +25,8 @@
 // BENCH_CUSTOMERS (default 5000) and BENCH_CUSTOMER_MONTHS (default 36) size the customer figures.
 // BENCH_SYNC_ROWS (default 100000), BENCH_LAG_SAMPLES (default 60), BENCH_ANSWER_CUSTOMERS (default 2000) and
 // BENCH_ANSWER_SECONDS (default 600, the issue's ten minutes) size the allocation answering figure;
-// BENCH_RENDER_DOCUMENTS (default 200) and BENCH_SEAL_SAMPLES (default 100) the contract figures.
+// BENCH_RENDER_DOCUMENTS (default 200) and BENCH_SEAL_SAMPLES (default 100) the contract figures, BENCH_VERIFY_SECONDS
+// (default 30 per side) the certificate verification figure.
 // Progress goes to stderr.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -908,6 +911,47 @@ async function certificateRender(): Promise<void> {
   });
 }
 
+const VERIFY_RATE = 500;
+const VERIFY_SECONDS = seconds('BENCH_VERIFY_SECONDS', 30);
+
+/** Public copy verification (the QR's target) at a fixed 500 requests/s on MariaDB, against /api/health at that rate. */
+async function certificateVerifyMariadb(tmp: string, jwtSecret: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+  const name = 'certificate_verify_p99_mariadb';
+  await withMariadb(name, 'ms', '<= 50 ms and 0 errors', cleanups, async ({ portalUrl, stagingUrl, undo }) => {
+    const dataDir = path.join(tmp, 'verify');
+    // One address sends all the load here; the per-address limit of public routes would refuse it by design.
+    const env = { CERTIFICATE_PUBLIC_PER_MINUTE: '1000000' };
+    const portal = await startTarget({ kind: 'portal', dataDir, jwtSecret, databaseUrl: portalUrl, stagingDatabaseUrl: stagingUrl, env });
+    undo.push(() => portal.stop());
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, CA_PASSPHRASE: BENCH_CA_PASSPHRASE, DATA_DIR: dataDir, DATABASE_URL: portalUrl, STAGING_DATABASE_URL: stagingUrl, LOG_LEVEL: 'silent', ...env });
+    const { seedPrintedCopies } = await import('./certificate.js');
+    const codes = await seedPrintedCopies({ portalUrl: portal.url, config, copies: 3 });
+    log(`${name}: ${codes.length} printed copies; ${VERIFY_RATE} req/s for ${VERIFY_SECONDS}s each side`);
+    let next = 0;
+    const verify: RequestSpec = { path: '/api/certificate-verify/x', vary: () => ({ path: `/api/certificate-verify/${codes[next++ % codes.length]}` }) };
+    const health: RequestSpec = { path: '/api/health' };
+    const run = (spec: RequestSpec) => (s: number) => fixedRate(portal.url, spec, { rate: VERIFY_RATE, seconds: s, streams: 100, pacing: PACING });
+    const w = warmup(VERIFY_SECONDS);
+    await run(verify)(w);
+    await run(health)(w);
+    const others = noise();
+    const r = await abba(name, run(health), run(verify), VERIFY_SECONDS);
+    const value = percentile(r.value.latencies, 99);
+    const reference = percentile(r.ref.latencies, 99);
+    const failures = r.value.errors + r.value.non2xx;
+    emit({
+      name,
+      value: round(value, 2),
+      unit: 'ms',
+      reference: round(reference, 2),
+      ratio: round(value / reference, 3),
+      target: '<= 50 ms and 0 errors',
+      ok: value <= 50 && failures === 0 && r.value.responses > 0,
+      detail: { rate: VERIFY_RATE, seconds: VERIFY_SECONDS, copies: codes.length, verify: latencySummary(r.value), reference: latencySummary(r.ref), reference_is: 'GET /api/health at the same rate', other_processes_cpu_cores: others() },
+    });
+  });
+}
+
 async function main() {
   const cleanups: (() => Promise<void>)[] = [];
   let cleaning: Promise<void> | null = null;
@@ -972,6 +1016,7 @@ async function main() {
     await figure('contract_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', contractRender);
     await figure('contract_sealing', 'ms', '<= 15 ms median', contractSealing);
     await figure('certificate_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', certificateRender);
+    await figure('certificate_verify_p99_mariadb', 'ms', '<= 50 ms and 0 errors', () => certificateVerifyMariadb(tmp, jwtSecret, cleanups));
   } finally {
     await cleanup();
     log('done');

@@ -17,6 +17,8 @@ export type TargetSpec =
       stagingDatabaseUrl?: string;
       /** run the scheduled jobs (the ERP sync on its default schedule) as `npm start` does */
       jobs?: boolean;
+      /** more environment for the portal's configuration, e.g. a rate limit the load must not trip */
+      env?: Record<string, string>;
     }
   | {
       kind: 'bare';
@@ -121,6 +123,7 @@ export async function startPortalLocal(spec: Extract<TargetSpec, { kind: 'portal
       DATABASE_URL: spec.databaseUrl,
       STAGING_DATABASE_URL: spec.stagingDatabaseUrl,
       LOG_LEVEL: 'silent',
+      ...spec.env,
     },
     { login: BENCH_LOGIN_LIMITS },
   );
