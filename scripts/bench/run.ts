@@ -14,6 +14,7 @@
 //                       loop delay p99 meanwhile
 //   certificate_render  p95 time to render a 10-heat quality certificate copy (QR, watermark, seal) in the worker vs
 //                       the main thread's event loop delay p99 meanwhile
+//   certificate_sealing the quality department's seal on a rendered 10-heat certificate copy, Node's crypto vs node-forge
 //   certificate_verify_p99_mariadb  p99 of public copy verification (GET /api/certificate-verify/:code) at a fixed
 //                       500 requests/s on MariaDB vs GET /api/health at that rate
 //   sync_lag_p95_mariadb  p95 from a staging write to the change answering through the API under the default
@@ -879,6 +880,21 @@ async function contractSealing(): Promise<void> {
   });
 }
 
+async function certificateSealing(): Promise<void> {
+  const { benchCertificateSealing } = await import('./seal.js');
+  const r = await benchCertificateSealing({ samples: Number(process.env.BENCH_SEAL_SAMPLES || 100) });
+  emit({
+    name: 'certificate_sealing',
+    value: round(r.node.medianMs, 2),
+    unit: 'ms',
+    reference: round(r.forge.medianMs, 2),
+    ratio: round(r.forge.medianMs / r.node.medianMs, 1),
+    target: '<= 15 ms median',
+    ok: r.node.medianMs <= 15,
+    detail: { samples: r.samples, node_p95_ms: round(r.node.p95Ms, 2), forge_p95_ms: round(r.forge.p95Ms, 2), reference_is: 'the same seal done wholly by node-forge' },
+  });
+}
+
 async function contractRender(): Promise<void> {
   const { benchRender } = await import('./render.js');
   const documents = Number(process.env.BENCH_RENDER_DOCUMENTS || 200);
@@ -1016,6 +1032,7 @@ async function main() {
     await figure('contract_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', contractRender);
     await figure('contract_sealing', 'ms', '<= 15 ms median', contractSealing);
     await figure('certificate_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', certificateRender);
+    await figure('certificate_sealing', 'ms', '<= 15 ms median', certificateSealing);
     await figure('certificate_verify_p99_mariadb', 'ms', '<= 50 ms and 0 errors', () => certificateVerifyMariadb(tmp, jwtSecret, cleanups));
   } finally {
     await cleanup();
