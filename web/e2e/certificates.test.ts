@@ -34,7 +34,10 @@ const text = async (page: import('playwright-core').Page, testId: string) => (aw
  * holds a document back until the documents it names have arrived), then the certificate, the sync, and the
  * materialisation after it.
  */
-async function certificateFromErp(): Promise<void> {
+let arrived: Promise<void> | null = null;
+const certificateFromErp = () => (arrived ??= sendCertificate());
+
+async function sendCertificate(): Promise<void> {
   const org = await portal.stores.db('organisations').where({ code: CUSTOMER_CODE }).first();
   await writeStaging(portal.stores.staging, [
     { iface: 'customer', key: CUSTOMER_CODE, seq: 1, payload: { ...customer(CUSTOMER_CODE, org.name), creditCode: org.credit_code ?? undefined } },
@@ -113,7 +116,62 @@ test('a customer finds a certificate by heat number, prints a copy, and its veri
   assert.equal(await text(visitor, 'copy-verify-copy'), copyNo);
   assert.match(await text(visitor, 'copy-verify-batches'), new RegExp(HEAT_NO));
 
+  // The holder checks the PDF they were given: sealed, trusted, the very copy the mill keeps.
+  await visitor.locator('[data-testid="copy-verify-upload"] input[type=file]').setInputFiles({ name: `${copyNo}.pdf`, mimeType: 'application/pdf', buffer: Buffer.from(stored.pdf) });
+  await visitor.getByTestId('copy-verify-check-pdf').click();
+  const checks = visitor.getByTestId('copy-verify-pdf');
+  await checks.waitFor();
+  for (const check of ['intact', 'trusted', 'matchesStored']) {
+    assert.equal(await checks.locator(`[data-check="${check}"]`).getAttribute('data-value'), 'true', check);
+  }
+  assert.equal(await report.getAttribute('data-verdict'), 'genuine');
+
   // A made-up code matches no copy.
   await visitor.goto('/verify/c/ABCDEFGHJKMNPQRSTVWXYZ0123456789');
   await visitor.locator('[data-testid="copy-verify-report"][data-verdict="noSuchCopy"]').waitFor();
+});
+
+test('a customer shares a certificate with its buyer, who prints a copy; after quality staff withdraw the certificate its copies verify as withdrawn', async () => {
+  await certificateFromErp();
+  const db = portal.stores.db;
+  const { id } = await db('certificates').where({ certificate_no: CERTIFICATE_NO }).first('id');
+
+  // ---- the customer administrator creates a share link for one copy ----
+  const page = await portal.newPage();
+  await signIn(page, 'hengda.admin', DEMO_PASSWORD);
+  await page.goto(`/certificates/${id}`);
+  await page.getByTestId('share-create').click();
+  await field(page, 'share-buyer').fill('无锡宏建建筑工程有限公司');
+  await page.getByTestId('share-submit').click();
+  const urlInput = page.locator('input[data-testid^="share-url-"], [data-testid^="share-url-"] input').first();
+  await urlInput.waitFor();
+  const sharePath = new URL(await urlInput.inputValue()).pathname;
+  assert.match(sharePath, /^\/shared\/[A-Za-z0-9_-]+$/);
+
+  // ---- the buyer, without an account, prints through the link ----
+  const buyer = await portal.newPage();
+  await buyer.goto(sharePath);
+  assert.equal(await text(buyer, 'shared-certificate-no'), CERTIFICATE_NO);
+  assert.equal(await buyer.getByTestId('shared-copies-left').getAttribute('data-left'), '1');
+  const [download] = await Promise.all([buyer.waitForEvent('download'), buyer.getByTestId('shared-print').click()]);
+  assert.match(download.suggestedFilename(), /\.pdf$/);
+  await buyer.locator('[data-testid="shared-copies-left"][data-left="0"]').waitFor();
+  assert.equal(await buyer.getByTestId('shared-print').isDisabled(), true);
+  const copy = await db('certificate_copies').whereNotNull('share_id').where({ certificate_id: id }).first('verify_code', 'printed_for');
+  assert.equal(copy.printed_for, '无锡宏建建筑工程有限公司', 'the copy names the buyer');
+
+  // ---- quality staff withdraw the certificate with a reason ----
+  const quality = await portal.newPage();
+  await signIn(quality, 'quality', DEMO_PASSWORD);
+  await quality.goto(`/staff/certificates/${id}`);
+  await quality.getByTestId('certificate-withdraw').click();
+  await quality.locator('[data-testid="withdraw-reason"] textarea, textarea[data-testid="withdraw-reason"]').first().fill('ERP 更正后重新出具');
+  await quality.getByTestId('withdraw-submit').click();
+  await quality.getByTestId('certificate-withdrawn').waitFor();
+  assert.match(await text(quality, 'certificate-withdrawn'), /ERP 更正后重新出具/);
+
+  // ---- the buyer's copy now verifies as withdrawn ----
+  await buyer.goto(`/verify/c/${copy.verify_code}`);
+  await buyer.locator('[data-testid="copy-verify-report"][data-verdict="withdrawn"]').waitFor();
+  assert.match(await text(buyer, 'copy-verify-withdrawn'), /ERP 更正后重新出具/);
 });

@@ -32,7 +32,7 @@ import type { MessageSchema } from '@/i18n/zh-CN';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 import { CONTRACT_STAFF_ROLES, SEAL_MENU_ROLES } from '@/pages/contracts/contract-codes';
-import { CERTIFICATE_STAFF_ROLES, QUALITY_ROLES } from '@/pages/certificates/certificate-codes';
+import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -79,7 +79,7 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'staff-contracts', path: '/staff/contracts', labelKey: 'nav.staffContracts', icon: Notebook, roles: CONTRACT_STAFF_ROLES },
   { key: 'certificates', path: '/certificates', labelKey: 'nav.certificates', icon: DocumentAdd, roles: CUSTOMER_ROLES },
   { key: 'staff-certificates', path: '/staff/certificates', labelKey: 'nav.staffCertificates', icon: DocumentAdd, roles: CERTIFICATE_STAFF_ROLES },
-  { key: 'certificate-print-rights', path: '/staff/certificate-print-rights', labelKey: 'nav.printRights', icon: Printer, roles: QUALITY_ROLES },
+  { key: 'certificate-print-rights', path: '/staff/certificate-print-rights', labelKey: 'nav.printRights', icon: Printer, roles: PRINT_RIGHTS_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-contract-templates', path: '/admin/contract-templates', labelKey: 'nav.contractTemplates', icon: DocumentCopy, roles: ['admin'] },

@@ -1762,9 +1762,9 @@ const en: MessageSchema = {
     product: 'Product',
     documentType: 'Document type',
     documentTypes: {
-      '2.2': 'EN 10204 2.2 test report',
-      '3.1': 'EN 10204 3.1 inspection certificate',
-      '3.2': 'EN 10204 3.2 inspection certificate',
+      d2_2: 'EN 10204 2.2 test report',
+      d3_1: 'EN 10204 3.1 inspection certificate',
+      d3_2: 'EN 10204 3.2 inspection certificate',
       zh_quality_certificate: 'Quality certificate (质量证明书)',
     },
     salesOrderNo: 'Sales order no.',
@@ -1806,6 +1806,7 @@ const en: MessageSchema = {
     copy: {
       title: 'Printed copy',
       copyNo: 'Copy no.',
+      nmHeader: 'Copy',
       nm: 'Copy {n}/{m}',
       office: 'Office copy {n}',
       printedAt: 'Printed at',

@@ -1761,9 +1761,9 @@ const zhCN = {
     product: '品名',
     documentType: '证书类型',
     documentTypes: {
-      '2.2': 'EN 10204 2.2 检验报告',
-      '3.1': 'EN 10204 3.1 检验证书',
-      '3.2': 'EN 10204 3.2 检验证书',
+      d2_2: 'EN 10204 2.2 检验报告',
+      d3_1: 'EN 10204 3.1 检验证书',
+      d3_2: 'EN 10204 3.2 检验证书',
       zh_quality_certificate: '质量证明书',
     },
     salesOrderNo: '销售订单号',
@@ -1805,6 +1805,7 @@ const zhCN = {
     copy: {
       title: '已打印的副本',
       copyNo: '副本编号',
+      nmHeader: '副本',
       nm: '副本 {n}/{m}',
       office: '厂内副本 {n}',
       printedAt: '打印时间',

@@ -7,7 +7,7 @@ import HomePage from '@/pages/home/HomePage.vue';
 import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 import { CONTRACT_STAFF_ROLES, SEAL_PAGE_ROLES } from '@/pages/contracts/contract-codes';
-import { CERTIFICATE_STAFF_ROLES, QUALITY_ROLES } from '@/pages/certificates/certificate-codes';
+import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -227,7 +227,7 @@ const routes: RouteRecordRaw[] = [
         path: 'staff/certificate-print-rights',
         name: 'certificate-print-rights',
         component: () => import('@/pages/certificates/PrintRightsPage.vue'),
-        meta: { roles: QUALITY_ROLES, titleKey: 'printRights.title' },
+        meta: { roles: PRINT_RIGHTS_ROLES, titleKey: 'printRights.title' },
       },
       {
         path: 'admin/contract-templates',

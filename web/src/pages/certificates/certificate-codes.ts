@@ -24,8 +24,10 @@ export type CodeListsMatchShared = [
 // Who may do what, as the access rules of the certificate routes say (the server decides; the pages only hide what
 // it would refuse). Customers read their own certificates, account managers their customers', the others all.
 export const CERTIFICATE_STAFF_ROLES: readonly Role[] = ['account_manager', 'sales_manager', 'quality_staff', 'admin'];
-/** Withdrawal, print rights and the print log across customers: the quality department (DESIGN.md §5). */
+/** Withdrawal: the quality department (DESIGN.md §5). */
 export const QUALITY_ROLES: readonly Role[] = ['quality_staff'];
+/** Print rights per customer and the print log across customers: quality staff, and administrators as the route allows. */
+export const PRINT_RIGHTS_ROLES: readonly Role[] = ['quality_staff', 'admin'];
 
 const isCustomer = (me: Me) => me.role === 'customer_user' || me.role === 'customer_admin';
 
@@ -66,6 +68,11 @@ export const WITHDRAW_REASON_MAX = 500;
 export const COPIES_MAX = 50;
 /** The largest PDF the verification accepts. */
 export const VERIFY_MAX_BYTES = 10 * 1024 * 1024;
+
+/** The i18n key of a document type (vue-i18n reads the dot of "3.1" as a path). */
+export function documentTypeKey(type: CertificateDetail['documentType']): string {
+  return type === 'zh_quality_certificate' ? type : `d${type.replace('.', '_')}`;
+}
 
 /** The operator as printed before a value ("< 0.005"); "=" is implied and left out. */
 export function valueWithOperator(r: Pick<CertificateResultView, 'operator' | 'value'>): string {
