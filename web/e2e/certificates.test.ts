@@ -175,3 +175,38 @@ test('a customer shares a certificate with its buyer, who prints a copy; after q
   await buyer.locator('[data-testid="copy-verify-report"][data-verdict="withdrawn"]').waitFor();
   assert.match(await text(buyer, 'copy-verify-withdrawn'), /ERP 更正后重新出具/);
 });
+
+test('quality staff find a customer’s certificates by contract and refuse it printing; its users then see that they may not print', async () => {
+  await certificateFromErp();
+  const db = portal.stores.db;
+  const org = await db('organisations').where({ code: CUSTOMER_CODE }).first('id', 'name');
+  const { id } = await db('certificates').where({ certificate_no: CERTIFICATE_NO }).first('id');
+
+  // ---- the staff search, filtered by customer and contract number from the address ----
+  const quality = await portal.newPage();
+  await signIn(quality, 'quality', DEMO_PASSWORD);
+  await quality.goto(`/staff/certificates?customerId=${org.id}&contractNo=HT${ORDER_NO}`);
+  await quality.getByTestId(`certificate-row-${CERTIFICATE_NO}`).waitFor();
+  assert.equal(await quality.getByTestId('certificates-table').getAttribute('data-total'), '1');
+  await quality.locator('[data-testid="certificates-customer"]', { hasText: org.name }).waitFor();
+
+  // ---- print rights: the default (allowed, three copies) until quality staff decide ----
+  await quality.getByTestId('nav-certificate-print-rights').click();
+  await quality.waitForURL(/\/staff\/certificate-print-rights$/);
+  await quality.goto(`/staff/certificate-print-rights?customerId=${org.id}`);
+  const allowed = quality.locator('[data-testid="print-rights-allowed"]');
+  await allowed.waitFor();
+  assert.match((await allowed.getAttribute('class')) ?? '', /is-checked/, 'allowed by default');
+  await allowed.click();
+  await quality.getByTestId('print-rights-save').click();
+  await quality.locator('.el-message--success').waitFor();
+  const stored = await db('certificate_print_rights').where({ customer_id: org.id }).first();
+  assert.ok(stored && !stored.allowed, 'printing refused for the customer');
+
+  // ---- the customer's user sees at once that the organisation may not print ----
+  const customerPage = await portal.newPage();
+  await signIn(customerPage, CUSTOMER_USER, DEMO_PASSWORD);
+  await customerPage.goto(`/certificates/${id}`);
+  await customerPage.getByTestId('certificate-print-refused').waitFor();
+  assert.equal(await customerPage.getByTestId('certificate-print').count(), 0);
+});
