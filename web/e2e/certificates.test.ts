@@ -91,7 +91,9 @@ test('a customer finds a certificate by heat number, prints a copy, and its veri
   assert.equal(await page.getByTestId('certificate-weight').getAttribute('data-kg'), String(24_989 + 4_628));
 
   // ---- printing a sealed copy ----
-  await page.getByTestId('certificate-print').click();
+  // The sealed PDF opens in a new tab.
+  const [pdfTab] = await Promise.all([page.context().waitForEvent('page'), page.getByTestId('certificate-print').click()]);
+  await pdfTab.waitForURL(/^blob:/);
   await page.getByTestId('copy-dialog').waitFor();
   const nm = page.getByTestId('copy-nm');
   await nm.waitFor();
