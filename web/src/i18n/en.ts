@@ -1935,6 +1935,7 @@ const en: MessageSchema = {
     description: 'The page you asked for does not exist or has been removed.',
   },
   errors: {
+    rate_limited: 'Too many requests; try again in {wait}',
     certificate: {
       not_found: 'This certificate does not exist or is outside your scope',
       already_withdrawn: 'This certificate is already withdrawn',

@@ -1934,6 +1934,7 @@ const zhCN = {
     description: '您访问的页面不存在或已被移除。',
   },
   errors: {
+    rate_limited: '请求过于频繁，请在 {wait}后重试',
     certificate: {
       not_found: '该质保书不存在，或不在您的范围内',
       already_withdrawn: '该质保书已被撤回',
