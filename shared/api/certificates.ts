@@ -195,7 +195,7 @@ export const En10168Document = Type.Object({
 export type En10168Document = Static<typeof En10168Document>;
 
 // ---- authorised remote printing, share links, public verification (issue 7) ----
-// A copy's codes: the QR encodes `${origin}/verify/c/<code>` with a 32-character code (Crockford base32, 160 bits);
+// A copy's codes: the QR encodes `${origin}/verify/<code>` with a 32-character code (Crockford base32, 160 bits);
 // the short code printed for typing is its first 16 characters as XXXX-XXXX-XXXX-XXXX (80 bits). Both are accepted
 // by GET/POST /api/certificate-verify/:code (case, dashes and spaces ignored; I, L → 1, O → 0 as Crockford reads them).
 
@@ -232,7 +232,7 @@ export const CertificateCopy = Type.Object({
   printedFor: Type.String(),
   /** the short code printed for typing, XXXX-XXXX-XXXX-XXXX */
   verifyCode: Type.String(),
-  /** the QR's URL: `${publicBaseUrl}/verify/c/<32-character code>` */
+  /** the QR's URL: `${publicBaseUrl}/verify/<32-character code>` */
   verifyUrl: Type.String(),
   /** API path of the stored PDF, /api/certificate-copies/<copyNo>/pdf */
   pdfUrl: Type.String(),

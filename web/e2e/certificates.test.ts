@@ -105,7 +105,7 @@ test('a customer finds a certificate by heat number, prints a copy, and its veri
   await page.locator(`[data-testid="print-log-${copyNo}"]`).waitFor();
   assert.equal(await page.getByTestId('certificate-print-used').getAttribute('data-n'), '1');
   const verifyHref = await page.getByTestId('copy-verify-link').getAttribute('href');
-  assert.match(verifyHref ?? '', /^\/verify\/c\/[0-9A-Z]+$/);
+  assert.match(verifyHref ?? '', /^\/verify\/[0-9A-Z]+$/);
 
   // ---- anyone holding the copy opens its verification link, without signing in ----
   const visitor = await portal.newPage();
@@ -129,7 +129,7 @@ test('a customer finds a certificate by heat number, prints a copy, and its veri
   assert.equal(await report.getAttribute('data-verdict'), 'genuine');
 
   // A made-up code matches no copy.
-  await visitor.goto('/verify/c/ABCDEFGHJKMNPQRSTVWXYZ0123456789');
+  await visitor.goto('/verify/ABCDEFGHJKMNPQRSTVWXYZ0123456789');
   await visitor.locator('[data-testid="copy-verify-report"][data-verdict="noSuchCopy"]').waitFor();
 });
 
@@ -173,7 +173,7 @@ test('a customer shares a certificate with its buyer, who prints a copy; after q
   assert.match(await text(quality, 'certificate-withdrawn'), /ERP 更正后重新出具/);
 
   // ---- the buyer's copy now verifies as withdrawn ----
-  await buyer.goto(`/verify/c/${copy.verify_code}`);
+  await buyer.goto(`/verify/${copy.verify_code}`);
   await buyer.locator('[data-testid="copy-verify-report"][data-verdict="withdrawn"]').waitFor();
   assert.match(await text(buyer, 'copy-verify-withdrawn'), /ERP 更正后重新出具/);
 });

@@ -35,9 +35,10 @@ const routes: RouteRecordRaw[] = [
     meta: { public: true, titleKey: 'verify.title' },
   },
   {
-    // The address on every printed certificate copy (its QR code): /verify/c/<code>; COPY_VERIFY_PATH in
-    // certificate-codes.ts. Without a code the page asks for the one printed on the copy.
-    path: '/verify/c/:code?',
+    // The address on every printed certificate copy (its QR code): /verify/<code>; COPY_VERIFY_PATH in
+    // certificate-codes.ts. /verify/c without a code asks for the one printed on the copy.
+    path: '/verify/:code',
+    alias: '/verify/c/:code?',
     name: 'certificate-verify',
     component: () => import('@/pages/verify/CopyVerifyPage.vue'),
     meta: { public: true, titleKey: 'certVerify.title' },

@@ -81,7 +81,8 @@ export function parseVerifyCode(input: string): { column: 'verify_code' | 'short
   return null;
 }
 
-const verifyUrlOf = (cfg: Config, code: string) => `${cfg.publicUrl}/verify/c/${code}`;
+// `/verify/<code>`, the address issue 7 names for a copy's public verification page.
+const verifyUrlOf = (cfg: Config, code: string) => `${cfg.publicUrl}/verify/${code}`;
 const shareUrlOf = (cfg: Config, token: string) => `${cfg.publicUrl}/shared/${token}`;
 const pdfUrlOf = (copyNo: string) => `/api/certificate-copies/${encodeURIComponent(copyNo)}/pdf`;
 

@@ -40,10 +40,10 @@ export function mayPrint(me: Me | null): boolean {
 export const mayShare = mayPrint;
 
 /**
- * The web page a printed copy's QR code leads to (the server prints `${publicBaseUrl}/verify/c/<code>`); the one
+ * The web page a printed copy's QR code leads to (the server prints `${publicBaseUrl}/verify/<code>`); the one
  * place the web knows that address.
  */
-export const COPY_VERIFY_PATH = '/verify/c/';
+export const COPY_VERIFY_PATH = '/verify/';
 export const copyVerifyPath = (code: string) => `${COPY_VERIFY_PATH}${encodeURIComponent(code)}`;
 
 /** The code of a copy from its QR's URL (its last path segment), else the short code without dashes. */
