@@ -2,17 +2,17 @@
 // the seal's placement, the same bytes for the same input, and the PDF pool's 'certificate' kind.
 // Every assert.ok here carries a message: on Node 20 a failing assert.ok without one makes node:assert re-parse this
 // file's source to describe the expression, which takes minutes on a tsx-transformed file.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsQRModule from 'jsqr';
 import { loadFonts } from '../../pdf/fonts.js';
 import { createPdfPool } from '../../pdf/pool.js';
 import { renderCertificatePdf, resultText, type CertificateDocument, type CertificatePdf } from './document.js';
 import { sampleCertificate } from '../../../test/certificate-fixture.js';
+import { pdftotext, useTempDir } from '../../../test/pdf-tools.js';
 
 // jsqr is CommonJS with typings that declare an ES default export: under NodeNext the default import is typed as the
 // module object, while at run time it is module.exports, the decoder function itself.
@@ -22,24 +22,9 @@ const poppler = ['pdftotext', 'pdffonts', 'pdftoppm', 'pdfinfo'].every((tool) =>
 // Without poppler the PDF checks are skipped on a developer's machine, never in CI.
 const skip = !poppler && process.env.CI !== 'true' ? 'poppler-utils is not installed (apt-get install poppler-utils)' : false;
 
-let dir: string;
 const fonts = loadFonts();
-
-before(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'certificate-pdf-'));
-});
-
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function write(name: string, pdf: Buffer): string {
-  const file = path.join(dir, name);
-  writeFileSync(file, pdf);
-  return file;
-}
-
-const pdftotext = (file: string) => execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+const temp = useTempDir('certificate-pdf-');
+const write = (name: string, pdf: Buffer) => temp.write(name, pdf);
 
 interface Raster {
   width: number;
@@ -49,7 +34,7 @@ interface Raster {
 
 /** One page (1-based) as an RGB raster at `dpi`, read from pdftoppm's binary PPM (P6). */
 function rasterise(file: string, page: number, dpi: number): Raster {
-  const prefix = path.join(dir, `${path.basename(file, '.pdf')}-p${page}`);
+  const prefix = path.join(temp.path, `${path.basename(file, '.pdf')}-p${page}`);
   execFileSync('pdftoppm', ['-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', file, prefix]);
   const data = readFileSync(`${prefix}.ppm`);
   const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(data.subarray(0, 40).toString('latin1'));

@@ -14,6 +14,7 @@ import { certificatePayload } from '../../../test/certificate-fixture.js';
 import type { CertificateCopy, CertificateShare, CopyVerification, PrintLogPage, PrintRights, SharedCertificate } from '../../../../shared/api/certificates.js';
 import { creditCodeCheck } from '../../demo.js';
 import { parseVerifyCode, printCopy } from './printing.js';
+import { trustPortalRoot } from '../../../test/pdf-tools.js';
 
 const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 const tools = ['pdfsig', 'pdftotext', 'pdftoppm', 'certutil'].every((tool) => !spawnSync(tool, ['-h']).error);
@@ -86,15 +87,7 @@ before(async () => {
     { iface: 'material', key: 'RB-HRB400E-25', seq: 1, payload: material('RB-HRB400E-25') },
   ]);
   ids.main = await materialise('ZB-P-0001');
-  if (tools) {
-    nssDir = path.join(work, 'nss');
-    execFileSync('mkdir', ['-p', nssDir]);
-    execFileSync('certutil', ['-N', '-d', `sql:${nssDir}`, '--empty-password']);
-    const root = await t.app.inject({ method: 'GET', url: '/api/seals/root.pem' });
-    assert.equal(root.statusCode, 200);
-    writeFileSync(path.join(work, 'root.pem'), root.body);
-    execFileSync('certutil', ['-A', '-d', `sql:${nssDir}`, '-n', 'portal-root', '-t', 'CT,C,C', '-i', path.join(work, 'root.pem')]);
-  }
+  if (tools) nssDir = await trustPortalRoot(t.app, work);
 });
 
 after(async () => {

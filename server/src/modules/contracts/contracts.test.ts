@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createTestApp, makeOrganisation, makeUser, makeWorld, type TestApp } from '../../../test/helpers.js';
 import { lastPhoneCode } from '../../../test/sms.js';
 import { startTestTsa } from '../../../test/tsa.js';
+import { trustPortalRoot } from '../../../test/pdf-tools.js';
 import { nowDb, toDbTime } from '../../db/knex.js';
 import type { Contract, ContractExecution, Listing, VerificationReport } from '../../../../shared/api/contracts.js';
 import { chineseCapitalAmount } from '../../../../shared/units.js';
@@ -144,15 +145,7 @@ before(async () => {
     const res = await as('admin', 'POST', '/api/seals/rights', { userId, right });
     assert.equal(res.statusCode, 200, res.body);
   }
-  if (tools) {
-    nssDir = path.join(work, 'nss');
-    execFileSync('mkdir', ['-p', nssDir]);
-    execFileSync('certutil', ['-N', '-d', `sql:${nssDir}`, '--empty-password']);
-    const root = await t.app.inject({ method: 'GET', url: '/api/seals/root.pem' });
-    assert.equal(root.statusCode, 200);
-    writeFileSync(path.join(work, 'root.pem'), root.body);
-    execFileSync('certutil', ['-A', '-d', `sql:${nssDir}`, '-n', 'portal-root', '-t', 'CT,C,C', '-i', path.join(work, 'root.pem')]);
-  }
+  if (tools) nssDir = await trustPortalRoot(t.app, work);
 });
 after(async () => {
   await t.close();

@@ -1,11 +1,10 @@
 // The contract PDF (text as poppler extracts it, font subsets, seals, same bytes) and the PDF worker pool it runs in.
 // Every assert.ok here carries a message: on Node 20 a failing assert.ok without one makes node:assert re-parse this
 // file's source to describe the expression, which takes minutes on a tsx-transformed file.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { amountFen } from '../../../../shared/units.js';
@@ -13,6 +12,7 @@ import { loadFonts } from '../../pdf/fonts.js';
 import { createPdfPool, PdfRenderTimeout, PdfWorkerCrash, type PdfPool } from '../../pdf/pool.js';
 import { formatTonnes, formatYuan, renderContractPdf, type ContractDocument, type ContractDocumentLine, type ContractPdf } from './document.js';
 import { BUYER, SELLER } from '../../../test/contract-fixture.js';
+import { pdftotext, useTempDir } from '../../../test/pdf-tools.js';
 
 const A4 = { width: 595.28, height: 841.89 };
 const poppler = ['pdftotext', 'pdffonts', 'pdftoppm'].every((tool) => !spawnSync(tool, ['-v']).error);
@@ -71,34 +71,19 @@ function longContract(): ContractDocument {
   return contract({ lines, clauses: titles.map((title) => ({ title, body })) });
 }
 
-let dir: string;
 const fonts = loadFonts();
-
-before(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'contract-pdf-'));
-});
-
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function write(name: string, pdf: Buffer): string {
-  const file = path.join(dir, name);
-  writeFileSync(file, pdf);
-  return file;
-}
-
-const pdftotext = (file: string) => execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+const temp = useTempDir('contract-pdf-');
+const write = (name: string, pdf: Buffer) => temp.write(name, pdf);
 
 /** Each page as an RGB raster at `dpi`, read from pdftoppm's binary PPM (P6) files. */
 function rasterise(file: string, dpi: number): { width: number; height: number; rgb: Buffer }[] {
-  const prefix = path.join(dir, `${path.basename(file, '.pdf')}-page`);
+  const prefix = path.join(temp.path, `${path.basename(file, '.pdf')}-page`);
   execFileSync('pdftoppm', ['-r', String(dpi), file, prefix]);
-  return readdirSync(dir)
+  return readdirSync(temp.path)
     .filter((f) => f.startsWith(path.basename(prefix)) && f.endsWith('.ppm'))
     .sort()
     .map((f) => {
-      const data = readFileSync(path.join(dir, f));
+      const data = readFileSync(path.join(temp.path, f));
       const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(data.subarray(0, 40).toString('latin1'));
       assert.ok(header, `${f} is a binary PPM`);
       return { width: Number(header[1]), height: Number(header[2]), rgb: data.subarray(header[0].length) };
