@@ -28,6 +28,7 @@ import { allow, isCustomer } from '../../plugins/access.js';
 import { actorOf } from '../../plugins/audit.js';
 import { principalOf } from '../../plugins/auth.js';
 import * as svc from './printing.js';
+import { createRateLimiter } from '../../rate-limit.js';
 
 const Binary = Type.Unsafe<Buffer>({ type: 'string', description: 'binary file' });
 /** 10 MB: a ten-heat sealed copy is well under 1 MB. */
@@ -41,7 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['certificates'];
   const deps = () => app.certificatePrinting;
   const cfg = () => app.config;
-  const limit = svc.createRateLimiter(app.config.certificates.publicPerMinute);
+  const limit = createRateLimiter(app.config.certificates.publicPerMinute);
 
   app.get(
     '/certificate-print-rights/:customerId',

@@ -18,7 +18,7 @@ import type {
 } from '../../../../shared/api/certificates.js';
 import type { Config } from '../../config.js';
 import { fromDbTime, toDbTime } from '../../db/knex.js';
-import { AppError, Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from '../../errors.js';
+import { AppError, Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { isCustomer, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { millOrganisation } from '../organisations/service.js';
@@ -501,23 +501,5 @@ export async function verifyCopy(db: Knex, rawCode: string, pdf?: Buffer): Promi
     withdrawn,
     dataMatches,
     ...(pdfCheck ? { pdf: pdfCheck } : {}),
-  };
-}
-
-// ---- rate limit ----
-
-/** Requests per client address per minute for the public routes, in memory (one portal process; DESIGN.md §2). */
-export function createRateLimiter(perMinute: number, windowMs = 60_000) {
-  const windows = new Map<string, { start: number; count: number }>();
-  return (key: string, now = Date.now()): void => {
-    let w = windows.get(key);
-    if (!w || now - w.start >= windowMs) {
-      if (windows.size > 50_000) for (const [k, v] of windows) if (now - v.start >= windowMs) windows.delete(k);
-      w = { start: now, count: 0 };
-      windows.set(key, w);
-    }
-    if (++w.count > perMinute) {
-      throw new TooManyRequests('rate_limited', 'Too many requests from this address, wait and retry', Math.max(1, Math.ceil((w.start + windowMs - now) / 1000)));
-    }
   };
 }
