@@ -38,7 +38,7 @@ import { getIntent, intentNumbers, moveIntent, nextNumber } from '../allocation/
 import { notify } from '../notifications/service.js';
 import { checkCode, maskPhone, sendCode } from '../notifications/codes.js';
 import { enqueueOutbox } from '../erp-sync/outbox.js';
-import { contractErpDocuments, materialCodeFor, outboxStates, shippedByContract } from '../erp-sync/service.js';
+import { contractErpDocuments, materialCodesFor, outboxStates, shippedByContract } from '../erp-sync/service.js';
 import { millOrganisation } from '../organisations/service.js';
 import { certificateFor, recordUse, requireSealRight, sealPdf, verify, type SealConfig } from '../seals/service.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -628,6 +628,7 @@ async function staffConcerned(db: Db, c: { customer_id: number; seller_authorise
 async function erpPayload(db: Knex, c: ContractRow, doc: ContractDocument, at: Date) {
   const lines = await store.contractLines(db, [c.id]);
   const customer = await db('organisations').where('id', c.customer_id).first('code');
+  const codes = await materialCodesFor(db, lines);
   return {
     contractNo: c.contract_no,
     customerCode: customer.code,
@@ -636,18 +637,16 @@ async function erpPayload(db: Knex, c: ContractRow, doc: ContractDocument, at: D
     deliveryFrom: c.delivery_from,
     deliveryTo: c.delivery_to,
     paymentTerms: doc.paymentTerms,
-    lines: await Promise.all(
-      lines.map(async (l) => ({
-        lineNo: l.position,
-        materialCode: (await materialCodeFor(db, l.variety, l.grade, l.spec)) ?? undefined,
-        variety: l.variety,
-        grade: l.grade,
-        spec: l.spec,
-        quantityKg: num(l.kg),
-        unitPriceFen: num(l.price_fen_per_t),
-        amountFen: num(l.amount_fen),
-      })),
-    ),
+    lines: lines.map((l, i) => ({
+      lineNo: l.position,
+      materialCode: codes[i] ?? undefined,
+      variety: l.variety,
+      grade: l.grade,
+      spec: l.spec,
+      quantityKg: num(l.kg),
+      unitPriceFen: num(l.price_fen_per_t),
+      amountFen: num(l.amount_fen),
+    })),
     totalWeightKg: num(c.total_kg),
     totalAmountFen: num(c.amount_fen),
   };

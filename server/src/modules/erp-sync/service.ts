@@ -415,16 +415,17 @@ export async function outboxStates(db: Knex, ids: number[]): Promise<Map<number,
 }
 
 /**
- * The ERP's material for a contract line: the one active material of that variety, grade and spec (a blank grade or
- * spec matches any); null when none or several match, and the ERP then rejects the contract with its reason.
+ * The ERP's material for each contract line: the one active material of that variety, grade and spec (a blank grade
+ * or spec matches any); null when none or several match, and the ERP then rejects the contract with its reason.
+ * The material master is read once for all the lines.
  */
-export async function materialCodeFor(db: Knex, variety: string, grade: string, spec: string): Promise<string | null> {
+export async function materialCodesFor(db: Knex, lines: { variety: string; grade: string; spec: string }[]): Promise<(string | null)[]> {
   const rows: { doc_key: string; payload: string }[] = await db('erp_records').where({ interface: 'material', deleted: false }).select('doc_key', 'payload');
-  const hits = rows.filter((r) => {
-    const m = JSON.parse(r.payload) as { variety: string; grade: string; spec: string; active: boolean };
-    return m.active && m.variety === variety && (!grade || m.grade === grade) && (!spec || m.spec === spec);
+  const materials = rows.map((r) => ({ code: r.doc_key, ...(JSON.parse(r.payload) as { variety: string; grade: string; spec: string; active: boolean }) }));
+  return lines.map(({ variety, grade, spec }) => {
+    const hits = materials.filter((m) => m.active && m.variety === variety && (!grade || m.grade === grade) && (!spec || m.spec === spec));
+    return hits.length === 1 ? hits[0].code : null;
   });
-  return hits.length === 1 ? hits[0].doc_key : null;
 }
 
 export interface SyncedDocument {
