@@ -96,3 +96,19 @@ test('a database outage answers 503 service.unavailable, not 500', async () => {
   await app.close();
   await dead.destroy();
 });
+
+test('every answer carries the security headers, an error and the API docs included, and the docs UI keeps its own policy', async () => {
+  for (const url of ['/api/health', '/api/no-such-route', '/']) {
+    const res = await t.app.inject({ method: 'GET', url });
+    assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
+    assert.equal(res.headers['x-frame-options'], 'DENY', url);
+    assert.equal(res.headers['referrer-policy'], 'same-origin', url);
+    const csp = String(res.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'(;|$)/, url);
+    assert.match(csp, /frame-ancestors 'none'/, url);
+    assert.equal(res.headers['strict-transport-security'], undefined, 'no HSTS on plain http');
+  }
+  const docs = await t.app.inject({ method: 'GET', url: '/api/docs/' });
+  assert.equal(docs.statusCode, 200);
+  assert.doesNotMatch(String(docs.headers['content-security-policy']), /frame-ancestors 'none'/);
+});

@@ -14,6 +14,7 @@ import schedulerPlugin from './plugins/scheduler.js';
 import notificationsPlugin from './plugins/notifications.js';
 import pdfPlugin from './plugins/pdf.js';
 import webPlugin from './plugins/web.js';
+import securityHeaders from './plugins/security-headers.js';
 import { openapi, docsUi } from './plugins/docs.js';
 import systemRoutes from './modules/system/routes.js';
 import authRoutes from './modules/auth/routes.js';
@@ -96,6 +97,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   }, { name: 'config' }));
   await app.register(dbPlugin, { db: opts.db, staging: opts.staging, migrate: opts.migrate });
   await app.register(errorsPlugin);
+  await app.register(securityHeaders);
   await app.register(authPlugin);
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });

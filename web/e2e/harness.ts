@@ -30,6 +30,9 @@ export interface Portal {
   close(): Promise<void>;
 }
 
+/** Pages report policy violations on the console; any of them fails the test file when the portal closes. */
+const CSP_VIOLATION = /Content Security Policy|Refused to (load|execute|apply|connect|frame)/i;
+
 export async function startPortal(): Promise<Portal> {
   const webDist = path.join(repoRoot, 'web', 'dist');
   if (!existsSync(path.join(webDist, 'index.html'))) throw new Error('web/dist is missing: run `npm run build:web` first');
@@ -40,6 +43,7 @@ export async function startPortal(): Promise<Portal> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const violations: string[] = [];
   return {
     url,
     app,
@@ -47,14 +51,24 @@ export async function startPortal(): Promise<Portal> {
     browser,
     async newPage() {
       const context = await browser.newContext({ baseURL: url, viewport: { width: 1366, height: 860 } });
+      // The browser reports a blocked resource as an event; echo it to the console where the test collects it.
+      await context.addInitScript(() =>
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`),
+        ),
+      );
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
+      page.on('console', (m) => {
+        if (CSP_VIOLATION.test(m.text())) violations.push(`${page.url()}: ${m.text()}`);
+      });
       return page;
     },
     async close() {
       await browser.close();
       await app.close();
       await stores.cleanup();
+      if (violations.length) throw new Error(`the page broke the Content-Security-Policy:\n${violations.join('\n')}`);
     },
   };
 }
