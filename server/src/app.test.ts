@@ -15,11 +15,11 @@ test('every registered route declares an access rule (deny by default)', () => {
   assert.deepEqual(undeclared, []);
 });
 
-test('every public route says why it is public, and only sign-in, probes, docs, the HMAC-signed ERP batch endpoint, contract verification, the CA root, certificate copy verification and share links, and the web bundle are public', () => {
+test('every public route says why it is public, and only sign-in, probes, docs, the HMAC-signed ERP batch endpoint, contract verification, the CA root, certificate copy verification and share links, the token-guarded metrics, and the web bundle are public', () => {
   const publicRoutes = t.app.routeTable.filter((r) => r.config.access && 'public' in (r.config.access as object));
   for (const r of publicRoutes) {
     assert.ok((r.config.access as { reason: string }).reason, `${r.method} ${r.url} gives no reason`);
-    assert.match(r.url, /^\/api\/(auth\/(login|refresh|logout)|health|ready|docs|erp\/batches\/:interface$|verify$|verify\/contract$|seals\/root\.pem$|shared-certificates\/:token(\/prints)?$|certificate-verify\/:code$)|^\/(?!api)/, `${r.method} ${r.url} is public`);
+    assert.match(r.url, /^\/api\/(auth\/(login|refresh|logout)|health|ready|docs|erp\/batches\/:interface$|verify$|verify\/contract$|seals\/root\.pem$|shared-certificates\/:token(\/prints)?$|certificate-verify\/:code$|metrics$)|^\/(?!api)/, `${r.method} ${r.url} is public`);
   }
 });
 
@@ -111,4 +111,29 @@ test('every answer carries the security headers, an error and the API docs inclu
   const docs = await t.app.inject({ method: 'GET', url: '/api/docs/' });
   assert.equal(docs.statusCode, 200);
   assert.doesNotMatch(String(docs.headers['content-security-policy']), /frame-ancestors 'none'/);
+});
+
+test('/api/metrics answers 404 until a token is configured, then only to that bearer token, in the Prometheus text format', async () => {
+  assert.equal((await t.app.inject({ method: 'GET', url: '/api/metrics' })).statusCode, 404);
+  const m = await createTestApp({ metricsToken: 'scrape-token-0123456789' });
+  try {
+    await m.app.inject({ method: 'GET', url: '/api/health' });
+    await m.app.inject({ method: 'GET', url: '/api/no-such-route' });
+    assert.equal((await m.app.inject({ method: 'GET', url: '/api/metrics' })).statusCode, 401);
+    assert.equal((await m.app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: 'Bearer scrape-token-012345678X' } })).statusCode, 401);
+    const res = await m.app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: 'Bearer scrape-token-0123456789' } });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    const body = res.body;
+    assert.match(body, /^ssp_http_requests_total\{method="GET",route="\/api\/health",status="200"\} 1$/m);
+    assert.match(body, /^ssp_http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m);
+    assert.match(body, /^ssp_http_request_duration_seconds_bucket\{method="GET",route="\/api\/health",le="\+Inf"\} 1$/m);
+    assert.match(body, /^ssp_sync_lag_seconds\{interface="delivery_note"\} -1$/m, 'never synced');
+    assert.match(body, /^ssp_sync_backlog_rows\{interface="customer"\} 0$/m);
+    for (const g of ['ssp_erp_outbox_pending', 'ssp_erp_quarantine_open', 'ssp_sms_pending', 'ssp_event_loop_delay_p99_seconds']) assert.match(body, new RegExp(`^${g} [0-9.e-]+$`, 'm'), g);
+    // Every sample line is name{labels} value: nothing a Prometheus parser would choke on.
+    for (const line of body.trim().split('\n')) if (!line.startsWith('#')) assert.match(line, /^[a-z_][a-z0-9_]*(\{[^}]*\})? -?[0-9.e+-]+$/, line);
+  } finally {
+    await m.close();
+  }
 });

@@ -15,6 +15,7 @@ import notificationsPlugin from './plugins/notifications.js';
 import pdfPlugin from './plugins/pdf.js';
 import webPlugin from './plugins/web.js';
 import securityHeaders from './plugins/security-headers.js';
+import metricsPlugin from './plugins/metrics.js';
 import { openapi, docsUi } from './plugins/docs.js';
 import systemRoutes from './modules/system/routes.js';
 import authRoutes from './modules/auth/routes.js';
@@ -98,6 +99,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(dbPlugin, { db: opts.db, staging: opts.staging, migrate: opts.migrate });
   await app.register(errorsPlugin);
   await app.register(securityHeaders);
+  await app.register(metricsPlugin);
   await app.register(authPlugin);
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });

@@ -17,6 +17,8 @@ export interface Config {
   stagingDatabaseUrl: string | undefined;
   webDist: string;
   trustProxy: boolean;
+  /** bearer token Prometheus scrapes /api/metrics with; unset: the endpoint answers 404 */
+  metricsToken: string | undefined;
   demoData: boolean;
   jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number };
   refresh: { ttlSeconds: number; cookieName: string; cookieSecure: boolean };
@@ -170,6 +172,7 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
     stagingDatabaseUrl: dbUrl('STAGING_DATABASE_URL'),
     webDist: path.resolve(str('WEB_DIST', path.join(repoRoot, 'web', 'dist'))),
     trustProxy: bool('TRUST_PROXY', false),
+    metricsToken: source.METRICS_TOKEN || undefined,
     demoData: bool('DEMO_DATA', env !== 'production'),
     jwt: {
       secret,
