@@ -137,3 +137,26 @@ test('/api/metrics answers 404 until a token is configured, then only to that be
     await m.close();
   }
 });
+
+test('every answer names its request id, the X-Request-Id of a proxy is kept, and a 500 gives the id without the error', async () => {
+  const own = await t.app.inject({ method: 'GET', url: '/api/health' });
+  assert.match(String(own.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  const relayed = await t.app.inject({ method: 'GET', url: '/api/health', headers: { 'x-request-id': 'lb-4f2a9c1e77' } });
+  assert.equal(relayed.headers['x-request-id'], 'lb-4f2a9c1e77');
+  const odd = await t.app.inject({ method: 'GET', url: '/api/health', headers: { 'x-request-id': '<script>' } });
+  assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'a value that is not an id is replaced');
+  const { buildApp } = await import('./app.js');
+  const { testConfig } = await import('../test/helpers.js');
+  const app = await buildApp({ config: testConfig(), db: t.stores.db, staging: t.stores.staging });
+  app.get('/api/broken', { config: { access: { public: true, reason: 'test' } } }, async () => {
+    throw new Error('secret detail of the failure');
+  });
+  try {
+    const res = await app.inject({ method: 'GET', url: '/api/broken', headers: { 'x-request-id': 'lb-0000000042' } });
+    assert.equal(res.statusCode, 500);
+    assert.deepEqual(res.json(), { error: { code: 'internal', message: 'Internal server error', details: { requestId: 'lb-0000000042' } } });
+    assert.doesNotMatch(res.body, /secret detail/);
+  } finally {
+    await app.close();
+  }
+});

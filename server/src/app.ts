@@ -1,4 +1,5 @@
 // Builds the Fastify app from plugins and modules; main.ts listens, tests use app.inject().
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -73,6 +74,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     // New requests get 503 while the server drains on shutdown.
     return503OnClosing: true,
     bodyLimit: 1024 * 1024,
+    // A request id from the proxy in front (X-Request-Id) is kept when it looks like one, so its logs and ours join up;
+    // otherwise a fresh UUID. Every log line of the request carries it as reqId, and the answer echoes it.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{8,128}$/.test(given) ? given : randomUUID();
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

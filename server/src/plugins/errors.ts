@@ -57,7 +57,8 @@ export default fp(
         return reply.status(err.statusCode).send({ error: { code, message: err.message } });
       }
       request.log.error({ err }, 'unhandled error');
-      return reply.status(500).send({ error: { code: 'internal', message: 'Internal server error' } });
+      // The request id lets a user's report be matched to the logged error, without showing the error itself.
+      return reply.status(500).send({ error: { code: 'internal', message: 'Internal server error', details: { requestId: request.id } } });
     });
   },
   { name: 'errors' },

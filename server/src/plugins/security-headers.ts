@@ -1,5 +1,5 @@
 // Security headers on every response: a Content-Security-Policy the built Vue app runs under, no MIME sniffing,
-// no framing, no referrer leaking share and verification tokens to other sites, and HSTS behind HTTPS.
+// no framing, no referrer leaking share and verification tokens to other sites, HSTS behind HTTPS, and the request id.
 import fp from 'fastify-plugin';
 
 /**
@@ -35,6 +35,7 @@ export default fp(
     const https = app.config.publicUrl.startsWith('https://');
     app.addHook('onSend', async (request, reply, payload) => {
       for (const [k, v] of Object.entries(FIXED)) if (!reply.hasHeader(k)) reply.header(k, v);
+      reply.header('x-request-id', request.id);
       // The API docs UI (swagger-ui) brings its own policy; everything else gets the portal's.
       if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
       if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
