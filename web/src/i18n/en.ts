@@ -2,6 +2,7 @@
 import { INTERFACE_LABELS, OUTBOUND_LABELS } from '@shared/erp/interfaces';
 import type { MessageSchema } from './zh-CN';
 import { labelsIn } from './labels';
+import reportsEn from './reports.en';
 
 const en: MessageSchema = {
   app: {
@@ -63,6 +64,12 @@ const en: MessageSchema = {
     certificates: 'My certificates',
     staffCertificates: 'Certificates',
     printRights: 'Certificate print rights',
+    queryFunds: 'Fund ledger',
+    queryCredit: 'Credit',
+    queryProgress: 'Contract progress',
+    reportManagers: 'Progress by manager',
+    reportFlow: 'Regional flow',
+    reportOverview: 'Sales overview',
   },
   header: {
     userMenu: 'User menu',
@@ -1926,6 +1933,7 @@ const en: MessageSchema = {
       matchesStored: { yes: 'Matches the stored copy', no: 'Differs from the stored copy' },
     },
   },
+  reports: reportsEn,
   forbidden: {
     title: 'Access denied',
     description: 'Your role does not give access to this page. Ask your administrator if you need it.',

@@ -2,6 +2,7 @@
 // vue-i18n treats { } @ $ | as syntax: write a literal one as {'@'}.
 import { INTERFACE_LABELS, OUTBOUND_LABELS } from '@shared/erp/interfaces';
 import { labelsIn } from './labels';
+import reportsZh from './reports.zh-CN';
 
 const zhCN = {
   app: {
@@ -63,6 +64,12 @@ const zhCN = {
     certificates: '我的质保书',
     staffCertificates: '质保书',
     printRights: '质保书打印权限',
+    queryFunds: '资金明细',
+    queryCredit: '信用额度',
+    queryProgress: '合同进度',
+    reportManagers: '责任人合同进度',
+    reportFlow: '区域流向',
+    reportOverview: '销售概览',
   },
   header: {
     userMenu: '用户菜单',
@@ -1925,6 +1932,7 @@ const zhCN = {
       matchesStored: { yes: '与留存副本一致', no: '与留存副本不一致' },
     },
   },
+  reports: reportsZh,
   forbidden: {
     title: '无权访问',
     description: '您的角色无权访问此页面。如需开通，请联系管理员。',

@@ -1,4 +1,6 @@
 // Hands a downloaded file (e.g. a CSV export fetched with the access token) to the browser as a save.
+import { download } from '@/api/client';
+
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
@@ -11,4 +13,13 @@ export function saveBlob(blob: Blob, filename: string): void {
   link.remove();
   // Revoked on the next turn: some browsers start the download only after the click handler returns.
   setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+/**
+ * A report's CSV export: the server's CSV endpoint asked with exactly the query of the figures on screen (not the
+ * filter boxes, which may have been edited since), saved under the server's file name or the fallback.
+ */
+export async function downloadCsv(path: string, query: object, fallbackName: string): Promise<void> {
+  const file = await download(path, query, 'text/csv');
+  saveBlob(file.blob, file.filename ?? fallbackName);
 }

@@ -86,6 +86,50 @@ export function formatMoney(fen: number): string {
   return fen < 0 ? `-¥${text}` : `¥${text}`;
 }
 
+/** A change in integer kilograms as signed tonnes: 1250 -> "+1.250", -5 -> "-0.005", 0 -> "0.000". */
+export function formatTonnesChange(kg: number): string {
+  return kg > 0 ? `+${formatTonnes(kg)}` : formatTonnes(kg);
+}
+
+/** A change in integer fen as signed yuan: 1250 -> "+¥12.50". */
+export function formatMoneyChange(fen: number): string {
+  return fen > 0 ? `+${formatMoney(fen)}` : formatMoney(fen);
+}
+
+// Shares are rounded half away from zero in tenths of a percent with BigInt, so two reports showing the same
+// integers show the same percentage, whatever their size.
+function tenthsOfPercent(part: number, whole: number): bigint {
+  const p = BigInt(Math.trunc(part)) * BigInt(1000);
+  const w = BigInt(Math.trunc(Math.abs(whole)));
+  const q = (2n * (p < 0n ? -p : p) + w) / (2n * w);
+  return (p < 0n) !== (whole < 0) ? -q : q;
+}
+
+const tenthsText = (tenths: bigint) => {
+  const sign = tenths < 0n ? '-' : '';
+  const abs = tenths < 0n ? -tenths : tenths;
+  return `${sign}${abs / 10n}.${abs % 10n}%`;
+};
+
+/** part of whole as a percentage with one decimal: (1, 3) -> "33.3%"; '—' when the whole is 0. */
+export function formatShare(part: number, whole: number): string {
+  if (whole === 0) return '—';
+  return tenthsText(tenthsOfPercent(part, whole));
+}
+
+/** The change from previous to current as a signed percentage: (120, 100) -> "+20.0%"; '—' without a previous value. */
+export function formatPercentChange(current: number, previous: number): string {
+  if (previous === 0) return '—';
+  const tenths = tenthsOfPercent(current - previous, previous);
+  return tenths > 0n ? `+${tenthsText(tenths)}` : tenthsText(tenths);
+}
+
+/** Basis points as a percentage with two decimals: 1234 -> "12.34%". */
+export function formatBasisPoints(bp: number): string {
+  const sign = bp < 0 ? '-' : '';
+  return `${sign}${decimalText(Math.abs(Math.trunc(bp)), 2)}%`;
+}
+
 /** An integer in its smallest unit as plain decimal text for an input box (no grouping): 1250 fen -> "12.50". */
 export { decimalText };
 
