@@ -37,6 +37,8 @@ import certificatesPlugin from './modules/certificates/plugin.js';
 import certificatesRoutes from './modules/certificates/routes.js';
 import sealsRoutes from './modules/seals/routes.js';
 import notificationsRoutes from './modules/notifications/routes.js';
+import feedbackPlugin from './modules/feedback/plugin.js';
+import feedbackRoutes from './modules/feedback/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
 import { purgePhoneVerifications } from './modules/users/phone.js';
 
@@ -117,6 +119,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(allocationPlugin);
   await app.register(contractsPlugin);
   await app.register(certificatesPlugin);
+  await app.register(feedbackPlugin);
   await app.register(openapi);
 
   await app.register(
@@ -135,6 +138,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(certificatesRoutes);
       await api.register(sealsRoutes);
       await api.register(notificationsRoutes);
+      await api.register(feedbackRoutes);
     },
     { prefix: '/api' },
   );

@@ -80,6 +80,20 @@ export interface Config {
     /** public copy verification and share-link requests per client address per minute */
     publicPerMinute: number;
   };
+  feedback: FeedbackConfig;
+}
+
+/** Customer feedback (issue 9): attachment limit, response-time targets per category, default quality assignee. */
+export interface FeedbackConfig {
+  /** largest attachment accepted, in bytes */
+  maxAttachmentBytes: number;
+  maxAttachmentsPerItem: number;
+  /** hours from submission to the mill's first visible answer, per category */
+  firstResponseHours: Record<string, number>;
+  /** hours from submission to resolution, per category */
+  resolutionHours: Record<string, number>;
+  /** username of the quality staff member quality objections go to; unset: the least-loaded quality staff member */
+  qualityAssignee: string | undefined;
 }
 
 /** SMS gateways the notifications plugin can talk to; a real one (e.g. Aliyun SMS) joins this list with its adapter. */
@@ -229,6 +243,14 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       defaultCopiesPerCertificate: int('CERTIFICATE_COPIES_PER_CERTIFICATE', 3, 1, 50),
       publicPerMinute: int('CERTIFICATE_PUBLIC_PER_MINUTE', 30, 1, 1_000_000),
     },
+    feedback: {
+      maxAttachmentBytes: int('FEEDBACK_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxAttachmentsPerItem: int('FEEDBACK_ATTACHMENTS_PER_ITEM', 20, 1, 200),
+      // Quality objections first: a mill's quality department answers an objection within a working day.
+      firstResponseHours: hoursPerCategory('FEEDBACK_FIRST_RESPONSE_HOURS', source.FEEDBACK_FIRST_RESPONSE_HOURS, { quality_objection: 8, delivery: 8, documents: 24, service: 24, suggestion: 72 }, problems),
+      resolutionHours: hoursPerCategory('FEEDBACK_RESOLUTION_HOURS', source.FEEDBACK_RESOLUTION_HOURS, { quality_objection: 120, delivery: 48, documents: 72, service: 72, suggestion: 240 }, problems),
+      qualityAssignee: source.FEEDBACK_QUALITY_ASSIGNEE || undefined,
+    },
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);
@@ -341,4 +363,20 @@ function keptSecret(dataDir: string, name: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+/** "quality_objection:8,delivery:12": hours per feedback category; categories not named keep their default. */
+function hoursPerCategory(name: string, raw: string | undefined, defaults: Record<string, number>, problems: string[]): Record<string, number> {
+  const out = { ...defaults };
+  if (!raw) return out;
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [cat, hours] = part.split(':');
+    const n = Number(hours);
+    if (!(cat in defaults) || !Number.isInteger(n) || n < 1 || n > 24 * 365) {
+      problems.push(`${name} must be "category:hours" pairs (categories ${Object.keys(defaults).join(', ')}; hours 1-8760), got "${part}"`);
+      continue;
+    }
+    out[cat] = n;
+  }
+  return out;
 }

@@ -118,6 +118,79 @@ export const TEMPLATES = {
     'zh-CN': { title: '合同 {contractNo} 交货期将满', body: '合同 {contractNo} 交货期至 {deliveryTo}，尚有 {openTonnes} 吨未发货。' },
     en: { title: 'Contract {contractNo} delivery period ends soon', body: 'The delivery period of contract {contractNo} ends on {deliveryTo} with {openTonnes} t not yet shipped.' },
   },
+  // Customer feedback (issue 9): the mill hears through the assignee, the customer through its organisation.
+  feedback_submitted: {
+    params: ['feedbackNo', 'customer', 'subject'],
+    secret: [],
+    'zh-CN': { title: '新客户反馈 {feedbackNo}', body: '{customer} 提交了反馈 {feedbackNo}：{subject}，尚未分派，请处理。' },
+    en: { title: 'New feedback {feedbackNo}', body: '{customer} submitted feedback {feedbackNo}: {subject}. It is not assigned yet.' },
+  },
+  feedback_assigned: {
+    params: ['feedbackNo', 'customer', 'subject'],
+    secret: [],
+    'zh-CN': { title: '客户反馈 {feedbackNo} 已分派给您', body: '{customer} 的反馈 {feedbackNo}（{subject}）由您处理。' },
+    en: { title: 'Feedback {feedbackNo} assigned to you', body: 'You handle feedback {feedbackNo} of {customer}: {subject}.' },
+  },
+  feedback_answered: {
+    params: ['feedbackNo'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 有新回复', body: '钢厂回复了贵司的反馈 {feedbackNo}，请查看。' },
+    en: { title: 'Feedback {feedbackNo}: new reply', body: 'The mill replied to your feedback {feedbackNo}.' },
+  },
+  feedback_waiting: {
+    params: ['feedbackNo'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 待您补充', body: '钢厂需要贵司就反馈 {feedbackNo} 补充信息，请回复。' },
+    en: { title: 'Feedback {feedbackNo}: your answer needed', body: 'The mill needs more information on your feedback {feedbackNo}. Please reply.' },
+  },
+  feedback_resolved: {
+    params: ['feedbackNo'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 已处理完毕', body: '贵司的反馈 {feedbackNo} 已处理完毕，请对处理结果评价。' },
+    en: { title: 'Feedback {feedbackNo} resolved', body: 'Your feedback {feedbackNo} is resolved. Please rate the resolution.' },
+  },
+  feedback_closed: {
+    params: ['feedbackNo'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 已关闭', body: '钢厂关闭了贵司的反馈 {feedbackNo}。' },
+    en: { title: 'Feedback {feedbackNo} closed', body: 'The mill closed your feedback {feedbackNo}.' },
+  },
+  feedback_customer_replied: {
+    params: ['feedbackNo', 'customer'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 客户已回复', body: '{customer} 就反馈 {feedbackNo} 作了回复，请查看。' },
+    en: { title: 'Feedback {feedbackNo}: customer replied', body: '{customer} replied on feedback {feedbackNo}.' },
+  },
+  feedback_reopened: {
+    params: ['feedbackNo', 'customer'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 被客户重新打开', body: '{customer} 认为反馈 {feedbackNo} 尚未解决，已重新打开。' },
+    en: { title: 'Feedback {feedbackNo} reopened', body: '{customer} reopened feedback {feedbackNo}: it is not resolved for them.' },
+  },
+  feedback_customer_closed: {
+    params: ['feedbackNo', 'customer'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 已由客户关闭', body: '{customer} 关闭了反馈 {feedbackNo}。' },
+    en: { title: 'Feedback {feedbackNo} closed by the customer', body: '{customer} closed feedback {feedbackNo}.' },
+  },
+  feedback_rated: {
+    params: ['feedbackNo', 'customer', 'rating'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 已评价', body: '{customer} 对反馈 {feedbackNo} 的处理评价为 {rating} 分（满分 5 分）。' },
+    en: { title: 'Feedback {feedbackNo} rated', body: '{customer} rated the resolution of feedback {feedbackNo} {rating} of 5.' },
+  },
+  feedback_response_overdue: {
+    params: ['feedbackNo', 'customer'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 响应超时', body: '{customer} 的反馈 {feedbackNo} 已超过首次响应时限，请尽快回复。' },
+    en: { title: 'Feedback {feedbackNo}: response overdue', body: 'Feedback {feedbackNo} of {customer} is past its first-response target.' },
+  },
+  feedback_resolution_overdue: {
+    params: ['feedbackNo', 'customer'],
+    secret: [],
+    'zh-CN': { title: '反馈 {feedbackNo} 处理超时', body: '{customer} 的反馈 {feedbackNo} 已超过处理时限。' },
+    en: { title: 'Feedback {feedbackNo}: resolution overdue', body: 'Feedback {feedbackNo} of {customer} is past its resolution target.' },
+  },
 } as const satisfies Record<string, TemplateSpec>;
 
 export type TemplateKey = keyof typeof TEMPLATES;

@@ -1,0 +1,38 @@
+// Wires the Feedback module: its dependencies (configuration, the attachment folder under the data directory, the
+// clock, the surveys module's hook when that module is present) and the scheduled overdue notices.
+import { mkdirSync } from 'node:fs';
+import fp from 'fastify-plugin';
+import type { Knex } from 'knex';
+import { attachmentDir } from './attachments.js';
+import { notifyOverdue, type FeedbackDeps } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    feedback: FeedbackDeps;
+  }
+}
+
+/** The surveys module's event hook as this module calls it (issue 9: a resolved item may trigger a short survey). */
+interface SurveyEvents {
+  onEvent(trx: Knex.Transaction, e: { event: 'feedback_resolved'; customerId: number; ref: string }): Promise<unknown>;
+}
+
+export default fp(
+  async (app) => {
+    const dir = attachmentDir(app.config.dataDir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    app.decorate('feedback', {
+      config: app.config.feedback,
+      attachmentDir: dir,
+      now: () => new Date(),
+      // Looked up at the call: the surveys plugin may register after this one, or not at all.
+      onResolved: async (trx, e) => {
+        if (!app.hasDecorator('surveys')) return;
+        const surveys = (app as unknown as { surveys: SurveyEvents }).surveys;
+        await surveys.onEvent(trx, { event: 'feedback_resolved', customerId: e.customerId, ref: `feedback:${e.feedbackId}` });
+      },
+    } satisfies FeedbackDeps);
+    app.scheduler.add({ name: 'feedback.overdue', schedule: '*/5 * * * *', run: () => notifyOverdue(app.db, app.feedback.now()) });
+  },
+  { name: 'feedback', dependencies: ['config', 'db', 'scheduler'] },
+);
