@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import { createKnex } from '../../server/src/db/knex.js';
 
 export interface StoreTarget {
   url: string | undefined;
@@ -78,11 +78,18 @@ async function dumpStore(target: StoreTarget, dir: string, name: string): Promis
   } else {
     file = `${name}.sqlite`;
     // The online backup API copies a consistent image while the portal keeps writing (WAL mode).
-    const db = new Database(target.sqliteFile, { readonly: true, fileMustExist: true });
+    if (!existsSync(target.sqliteFile)) throw new Error(`${name}: ${target.sqliteFile} does not exist`);
+    const db = createKnex(target, { max: 1 });
     try {
-      await db.backup(path.join(dir, file));
+      // knex's better-sqlite3 connection is the driver's Database object, which has the backup method.
+      const conn = (await db.client.acquireConnection()) as { backup(to: string): Promise<unknown> };
+      try {
+        await conn.backup(path.join(dir, file));
+      } finally {
+        await db.client.releaseConnection(conn);
+      }
     } finally {
-      db.close();
+      await db.destroy();
     }
   }
   const full = path.join(dir, file);
