@@ -35,8 +35,11 @@ import contractsPlugin from './modules/contracts/plugin.js';
 import contractsRoutes from './modules/contracts/routes.js';
 import certificatesPlugin from './modules/certificates/plugin.js';
 import certificatesRoutes from './modules/certificates/routes.js';
+import surveysPlugin from './modules/surveys/plugin.js';
+import surveysRoutes from './modules/surveys/routes.js';
 import sealsRoutes from './modules/seals/routes.js';
 import notificationsRoutes from './modules/notifications/routes.js';
+import reportsRoutes from './modules/reports/routes.js';
 import feedbackPlugin from './modules/feedback/plugin.js';
 import feedbackRoutes from './modules/feedback/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
@@ -119,6 +122,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(allocationPlugin);
   await app.register(contractsPlugin);
   await app.register(certificatesPlugin);
+  await app.register(surveysPlugin);
   await app.register(feedbackPlugin);
   await app.register(openapi);
 
@@ -136,8 +140,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(demandsRoutes);
       await api.register(contractsRoutes);
       await api.register(certificatesRoutes);
+      await api.register(surveysRoutes);
       await api.register(sealsRoutes);
       await api.register(notificationsRoutes);
+      await api.register(reportsRoutes);
       await api.register(feedbackRoutes);
     },
     { prefix: '/api' },

@@ -80,6 +80,16 @@ export interface Config {
     /** public copy verification and share-link requests per client address per minute */
     publicPerMinute: number;
   };
+  surveys: {
+    /** node-cron schedule of the job that opens and closes surveys and sends notices and reminders */
+    schedule: string;
+    /** event-triggered surveys: at most one to a customer in this many days */
+    minIntervalDays: number;
+    /** event-triggered surveys: how long the customer may answer */
+    eventAnswerDays: number;
+    /** the reminder goes to those who have not answered this long before the survey closes */
+    reminderHours: number;
+  };
   feedback: FeedbackConfig;
 }
 
@@ -242,6 +252,12 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       defaultPrintAllowed: bool('CERTIFICATE_PRINT_ALLOWED', true),
       defaultCopiesPerCertificate: int('CERTIFICATE_COPIES_PER_CERTIFICATE', 3, 1, 50),
       publicPerMinute: int('CERTIFICATE_PUBLIC_PER_MINUTE', 30, 1, 1_000_000),
+    },
+    surveys: {
+      schedule: str('SURVEY_SCHEDULE', '30 * * * * *'),
+      minIntervalDays: int('SURVEY_MIN_INTERVAL_DAYS', 30, 0, 365),
+      eventAnswerDays: int('SURVEY_EVENT_ANSWER_DAYS', 14, 1, 90),
+      reminderHours: int('SURVEY_REMINDER_HOURS', 48, 1, 720),
     },
     feedback: {
       maxAttachmentBytes: int('FEEDBACK_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { renderContractPdf, type ContractDocument } from '../modules/contracts/document.js';
 import { renderAuditTrail } from '../modules/contracts/audit-trail.js';
 import { renderCertificatePdf, type CertificateBatch, type CertificateDocument } from '../modules/certificates/document.js';
+import { renderSurveySummary } from '../modules/surveys/document.js';
 import { loadFonts, type PdfFonts } from './fonts.js';
 
 /** One kind of document: its renderer, and an input to warm the thread up with before it takes real work. */
@@ -83,6 +84,7 @@ export const pdfKinds = {
   contract: kind({ render: renderContractPdf, warmUp: warmUpContract }),
   'audit-trail': kind({ render: renderAuditTrail }),
   certificate: kind({ render: renderCertificatePdf, warmUp: warmUpCertificate }),
+  'survey-summary': kind({ render: renderSurveySummary }),
 };
 
 /**

@@ -351,3 +351,36 @@ export async function readPolicies(db: Db): Promise<CreditPolicy[]> {
     }))
     .sort((a, b) => order.indexOf(a.grade) - order.indexOf(b.grade));
 }
+
+export interface TargetingRow {
+  id: number;
+  code: string;
+  name: string;
+  active: boolean;
+  province: string | null;
+  class_id: number | null;
+  class_code: string | null;
+  class_name: string | null;
+  grade: CreditGrade | null;
+  varieties: string[];
+}
+
+/**
+ * Customers with what surveys target and break results down by (class, province, credit grade, contracted
+ * varieties); all customers, or those with the given ids or ERP codes. No caller scope: services only.
+ */
+export async function targetingRows(db: Db, only: { ids?: number[]; codes?: string[] } = {}): Promise<TargetingRow[]> {
+  const q = allCustomers(db).select('o.id', 'o.code', 'o.name', 'o.active', 'o.province', 'p.class_id', 'c.code as class_code', 'c.name_zh as class_name', 'p.grade');
+  if (only.ids) q.whereIn('o.id', only.ids.length ? only.ids : [0]);
+  if (only.codes) q.whereIn('o.code', only.codes.length ? only.codes : ['']);
+  const rows = (await q) as Omit<TargetingRow, 'varieties'>[];
+  const vars = new Map<number, string[]>();
+  for (const v of await varietiesOf(db, rows.map((r) => Number(r.id)))) vars.set(v.organisation_id, [...(vars.get(v.organisation_id) ?? []), v.variety]);
+  return rows.map((r) => ({
+    ...r,
+    id: Number(r.id),
+    active: Boolean(r.active),
+    class_id: r.class_id === null ? null : Number(r.class_id),
+    varieties: vars.get(Number(r.id)) ?? [],
+  }));
+}

@@ -76,6 +76,18 @@ export const TEMPLATES = {
     'zh-CN': { title: '需求 {demandNo} 有新回复', body: '{customer} 回复了需求 {demandNo}，请查看。' },
     en: { title: 'Demand {demandNo}: new reply', body: '{customer} replied on demand {demandNo}.' },
   },
+  survey_invitation: {
+    params: ['title', 'closesAt'],
+    secret: [],
+    'zh-CN': { title: '问卷调查：{title}', body: '钢厂邀请贵司参加问卷调查“{title}”，请于 {closesAt} 前在线填写。' },
+    en: { title: 'Survey: {title}', body: 'The mill invites you to answer the survey "{title}" online by {closesAt}.' },
+  },
+  survey_reminder: {
+    params: ['title', 'closesAt'],
+    secret: [],
+    'zh-CN': { title: '问卷即将截止：{title}', body: '问卷调查“{title}”将于 {closesAt} 截止，贵司尚未提交，请及时填写。' },
+    en: { title: 'Survey closes soon: {title}', body: 'The survey "{title}" closes at {closesAt} and has not been answered yet.' },
+  },
   phone_verify: {
     params: ['code'],
     secret: ['code'],
