@@ -55,3 +55,30 @@ export async function pendingMigrations(db: Knex, store: Store): Promise<number>
   const [, pending] = (await db.migrate.list(options(store))) as [unknown[], unknown[]];
   return pending.length;
 }
+
+/**
+ * The release before this one, by its last migration: the upgrade test migrates a database of that schema forward.
+ * Move it when a release is cut (docs/operations.md, "Upgrading").
+ */
+export const PREVIOUS_RELEASE = { version: '0.1.0 (issues 1-7)', lastPortalMigration: '20261128_0015_create_certificate_printing' } as const;
+
+/** Migrates up or down, one migration at a time, until `name` is the last one applied. */
+export async function migrateTo(db: Knex, store: Store, name: string): Promise<void> {
+  const opts = options(store);
+  const [done, pending] = (await db.migrate.list(opts)) as [Array<{ name: string }>, Array<{ file: string }>];
+  const doneNames = done.map((d) => d.name);
+  if (doneNames.includes(name)) {
+    while (true) {
+      const [now] = (await db.migrate.list(opts)) as [Array<{ name: string }>];
+      if (now[now.length - 1]?.name === name) return;
+      await db.migrate.down(opts);
+    }
+  }
+  const pendingNames = pending.map((p) => (p as unknown as { name?: string }).name ?? p.file);
+  if (!pendingNames.includes(name)) throw new Error(`no migration named ${name} in ${store}`);
+  while (true) {
+    await db.migrate.up(opts);
+    const [now] = (await db.migrate.list(opts)) as [Array<{ name: string }>];
+    if (now[now.length - 1]?.name === name) return;
+  }
+}
