@@ -167,7 +167,8 @@ export const ContractProgressRow = Type.Object({
   /** the contract number, or the sales order number when the ERP order carries none */
   contractNo: Type.String(),
   customer: ReportCustomer,
-  date: Day,
+  /** the earliest live sales order's date; null when the ERP has no live order for it (only shipments or invoices) */
+  date: Nullable(Day),
   /** shipped ÷ contracted, capped at 10000 */
   doneBp: Bp,
   ...progressProps,

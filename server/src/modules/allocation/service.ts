@@ -740,3 +740,28 @@ export async function onAnswerDecided(trx: Knex.Transaction, event: DecidedEvent
 }
 
 onDecided('allocation_answer', onAnswerDecided);
+
+/**
+ * Tonnage offered to customers in the monthly plans of a period and what they accepted in their answers, for the
+ * management overview (issue 8); optionally one variety, one customer class, one account manager's customers.
+ */
+export async function allocationAnswered(
+  db: Db,
+  f: { fromMonth: string; toMonth: string; variety?: string; classId?: number; managerId?: number },
+): Promise<{ offeredKg: number; answeredKg: number; allocations: number; answered: number }> {
+  const q = db('allocations as a')
+    .join('resource_plans as rp', 'rp.id', 'a.plan_id')
+    .join('plan_lines as pl', 'pl.id', 'a.plan_line_id')
+    .where('rp.kind', 'monthly')
+    .whereBetween('rp.period', [f.fromMonth, f.toMonth])
+    .whereNotNull('a.published_at')
+    .count({ allocations: '*' })
+    .sum({ offered: 'a.offered_kg' })
+    .select(db.raw('SUM(CASE WHEN a.decision IS NOT NULL THEN a.accepted_kg ELSE 0 END) as accepted'))
+    .select(db.raw('SUM(CASE WHEN a.decision IS NOT NULL THEN 1 ELSE 0 END) as answered'));
+  if (f.variety) q.where('pl.variety', f.variety);
+  if (f.classId !== undefined) q.whereIn('a.customer_id', (s: Knex.QueryBuilder) => s.select('organisation_id').from('customer_profiles').where('class_id', f.classId!));
+  if (f.managerId !== undefined) q.whereIn('a.customer_id', (s: Knex.QueryBuilder) => s.select('id').from('organisations').where('account_manager_id', f.managerId!));
+  const r = (await q)[0] as Record<string, unknown>;
+  return { offeredKg: Number(r.offered ?? 0), answeredKg: Number(r.accepted ?? 0), allocations: Number(r.allocations ?? 0), answered: Number(r.answered ?? 0) };
+}

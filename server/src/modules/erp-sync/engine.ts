@@ -9,6 +9,7 @@ import type { Config } from '../../config.js';
 import { toDbTime } from '../../db/knex.js';
 import { acquireLease, fence, releaseLease, type Lease } from './lease.js';
 import { lift, type Lifted } from './extract.js';
+import { projectRecords } from '../reports/projection.js';
 import { deliverOutbox, pullAcks } from './outbox.js';
 
 export const LEASE_NAME = 'erp-sync';
@@ -224,11 +225,10 @@ async function writeRecords(trx: Knex.Transaction, decisions: Decision[]) {
   for (const d of decisions) if (d.kind === 'apply') last.set(d.record.doc_key, d.record);
   const records = [...last.values()];
   if (!records.length) return;
-  if (isMysql(trx)) {
-    await upsertRecordsMysql(trx, records);
-    return;
-  }
-  await chunked(records, recordChunk(trx), (part) => trx('erp_records').insert(part).onConflict(['interface', 'doc_key']).merge());
+  if (isMysql(trx)) await upsertRecordsMysql(trx, records);
+  else await chunked(records, recordChunk(trx), (part) => trx('erp_records').insert(part).onConflict(['interface', 'doc_key']).merge());
+  // The reports' facts and summaries move in the same transaction as the documents (issue 8: never able to drift).
+  await projectRecords(trx, records);
 }
 
 const RECORD_COLUMNS = [

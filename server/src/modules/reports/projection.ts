@@ -1,0 +1,346 @@
+// The reports' projection of synced ERP documents: one fact row per contracted, scheduled, shipped or settled line
+// (report_facts) and two summaries kept by delta (report_monthly, report_contracts). The sync calls projectRecords in
+// the transaction that writes the documents (issue 8: summaries maintained with their rows, never able to drift).
+import type { Knex } from 'knex';
+import { amountFen } from '../../../../shared/units.js';
+
+type Db = Knex | Knex.Transaction;
+export type FactKind = 'contracted' | 'scheduled' | 'shipped' | 'settled';
+
+/** The interfaces the reports read, and the fact each gives. Receipts and balances are read from erp_records directly. */
+export const KIND_OF: Readonly<Record<string, FactKind>> = {
+  sales_order: 'contracted',
+  production_order: 'scheduled',
+  delivery_note: 'shipped',
+  invoice: 'settled',
+};
+/** Documents whose facts depend on their sales order (its contract number, customer, prices, varieties). */
+const DEPENDENTS = ['production_order', 'delivery_note', 'invoice'] as const;
+
+export interface ProjectedRecord {
+  interface: string;
+  doc_key: string;
+  deleted: boolean | number;
+  payload: string | null;
+}
+
+export interface Fact {
+  kind: FactKind;
+  doc_key: string;
+  line_no: number;
+  contract_key: string | null;
+  customer_code: string;
+  day: string;
+  month: string;
+  variety: string;
+  province: string;
+  city: string;
+  kg: number;
+  fen: number;
+}
+
+export const MEASURES = ['contracted_kg', 'contracted_fen', 'scheduled_kg', 'shipped_kg', 'shipped_fen', 'settled_fen'] as const;
+type Measure = (typeof MEASURES)[number];
+type Measures = Record<Measure, number>;
+const zero = (): Measures => ({ contracted_kg: 0, contracted_fen: 0, scheduled_kg: 0, shipped_kg: 0, shipped_fen: 0, settled_fen: 0 });
+
+/** Which summary columns a fact adds to. */
+function addFact(m: Measures, f: Fact, sign: 1 | -1) {
+  switch (f.kind) {
+    case 'contracted':
+      m.contracted_kg += sign * f.kg;
+      m.contracted_fen += sign * f.fen;
+      break;
+    case 'scheduled':
+      m.scheduled_kg += sign * f.kg;
+      break;
+    case 'shipped':
+      m.shipped_kg += sign * f.kg;
+      m.shipped_fen += sign * f.fen;
+      break;
+    case 'settled':
+      m.settled_fen += sign * f.fen;
+      break;
+  }
+}
+
+const isMysql = (db: Db) => String(db.client.config.client).includes('mysql');
+const CHUNK = 400;
+async function chunked<T>(items: T[], size: number, fn: (part: T[]) => Promise<unknown>) {
+  for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
+}
+const isDeleted = (r: ProjectedRecord) => r.deleted === true || r.deleted === 1;
+
+interface OrderInfo {
+  contractNo: string | null;
+  customerCode: string | null;
+  /** material code → price per tonne in fen */
+  prices: Map<string, number>;
+  /** fen per tonne over the whole order, for a shipped material the order does not list */
+  averagePrice: number;
+  /** the variety with the largest amount: an invoice's variety (invoices carry no lines) */
+  mainVariety: string;
+}
+
+type Loose = Record<string, any>;
+
+/** Current sales orders (not deleted) and material varieties the documents refer to, read in the caller's transaction. */
+async function lookups(db: Db, docs: Array<{ iface: string; p: Loose }>) {
+  const orderNos = new Set<string>();
+  const materials = new Set<string>();
+  for (const { iface, p } of docs) {
+    if (iface === 'sales_order') for (const l of p.lines ?? []) materials.add(l.materialCode);
+    else if (p.salesOrderNo) orderNos.add(p.salesOrderNo);
+    if (iface === 'delivery_note') for (const l of p.lines ?? []) materials.add(l.materialCode);
+    if (iface === 'production_order') materials.add(p.materialCode);
+  }
+  const orderPayloads = new Map<string, Loose>();
+  await chunked([...orderNos], CHUNK, async (part) => {
+    const rows = await db('erp_records').select('doc_key', 'payload').where({ interface: 'sales_order', deleted: false }).whereIn('doc_key', part);
+    for (const r of rows) if (r.payload) orderPayloads.set(r.doc_key, JSON.parse(r.payload));
+  });
+  for (const o of orderPayloads.values()) for (const l of o.lines ?? []) materials.add(l.materialCode);
+  const variety = new Map<string, string>();
+  await chunked([...materials], CHUNK, async (part) => {
+    const rows = await db('erp_records').select('doc_key', 'payload').where({ interface: 'material', deleted: false }).whereIn('doc_key', part);
+    for (const r of rows) if (r.payload) variety.set(r.doc_key, String(JSON.parse(r.payload).variety ?? 'other'));
+  });
+  const orders = new Map<string, OrderInfo>();
+  for (const [no, o] of orderPayloads) {
+    const prices = new Map<string, number>();
+    const byVariety = new Map<string, number>();
+    for (const l of o.lines ?? []) {
+      if (!prices.has(l.materialCode)) prices.set(l.materialCode, Number(l.unitPriceFen));
+      const v = variety.get(l.materialCode) ?? 'other';
+      byVariety.set(v, (byVariety.get(v) ?? 0) + Number(l.amountFen));
+    }
+    let mainVariety = 'other';
+    let best = -1;
+    for (const [v, fen] of [...byVariety].sort((a, b) => (a[0] < b[0] ? -1 : 1))) if (fen > best) (best = fen), (mainVariety = v);
+    const kg = Number(o.totalWeightKg) || 0;
+    orders.set(no, {
+      contractNo: o.contractNo ?? null,
+      customerCode: o.customerCode ?? null,
+      prices,
+      averagePrice: kg > 0 ? Math.round((Number(o.totalAmountFen) * 1000) / kg) : 0,
+      mainVariety,
+    });
+  }
+  return { orders, variety };
+}
+
+/** The facts of one current document (none for a tombstone, a cancelled order or invoice, or stock production). */
+function factsOf(iface: string, docKey: string, p: Loose, look: Awaited<ReturnType<typeof lookups>>): Fact[] {
+  const base = (day: string) => ({ doc_key: docKey, day, month: day.slice(0, 7), province: '', city: '' });
+  const v = (code: string) => look.variety.get(code) ?? 'other';
+  switch (iface) {
+    case 'sales_order': {
+      if (p.status === 'cancelled') return [];
+      return (p.lines as Loose[]).map((l) => ({
+        ...base(p.orderDate),
+        kind: 'contracted' as const,
+        line_no: l.lineNo,
+        contract_key: p.contractNo ?? p.orderNo,
+        customer_code: p.customerCode,
+        variety: v(l.materialCode),
+        kg: Number(l.quantityKg),
+        fen: Number(l.amountFen),
+      }));
+    }
+    case 'production_order': {
+      const o = p.salesOrderNo ? look.orders.get(p.salesOrderNo) : undefined;
+      if (p.status === 'cancelled' || !o || !o.customerCode) return [];
+      return [
+        {
+          ...base(p.plannedStart),
+          kind: 'scheduled',
+          line_no: 1,
+          contract_key: o.contractNo ?? p.salesOrderNo,
+          customer_code: o.customerCode,
+          variety: v(p.materialCode),
+          kg: Number(p.plannedKg),
+          fen: 0,
+        },
+      ];
+    }
+    case 'delivery_note': {
+      const o = look.orders.get(p.salesOrderNo);
+      return (p.lines as Loose[]).map((l) => {
+        const price = o ? (o.prices.get(l.materialCode) ?? o.averagePrice) : 0;
+        return {
+          ...base(p.deliveryDate),
+          kind: 'shipped' as const,
+          line_no: l.lineNo,
+          contract_key: o?.contractNo ?? p.contractNo ?? p.salesOrderNo,
+          customer_code: p.customerCode,
+          variety: v(l.materialCode),
+          province: p.destination?.province ?? '',
+          city: p.destination?.city ?? '',
+          kg: Number(l.weightKg),
+          fen: amountFen(Number(l.weightKg), price),
+        };
+      });
+    }
+    case 'invoice': {
+      if (p.status === 'cancelled') return [];
+      const o = p.salesOrderNo ? look.orders.get(p.salesOrderNo) : undefined;
+      return [
+        {
+          ...base(p.invoiceDate),
+          kind: 'settled',
+          line_no: 1,
+          contract_key: o?.contractNo ?? p.contractNo ?? p.salesOrderNo ?? null,
+          customer_code: p.customerCode,
+          variety: o?.mainVariety ?? 'other',
+          kg: 0,
+          fen: Number(p.totalFen),
+        },
+      ];
+    }
+  }
+  return [];
+}
+
+const monthKey = (f: Fact) => `${f.month}\u0000${f.customer_code}\u0000${f.variety}\u0000${f.province}\u0000${f.city}`;
+
+/**
+ * Replaces the facts of the given documents with the facts of their current versions and moves the summaries by the
+ * difference. Documents of a sales order batch bring their dependents (production, deliveries, invoices) along,
+ * since those take their contract, customer, price and variety from the order.
+ */
+export async function projectRecords(trx: Knex.Transaction, records: ProjectedRecord[], opts: { dependents?: boolean } = {}): Promise<void> {
+  const mine = records.filter((r) => KIND_OF[r.interface]);
+  if (!mine.length) return;
+  const docs = mine.map((r) => ({ iface: r.interface, key: r.doc_key, p: isDeleted(r) || !r.payload ? null : (JSON.parse(r.payload) as Loose) }));
+  const look = await lookups(trx, docs.filter((d) => d.p).map((d) => ({ iface: d.iface, p: d.p! })));
+  const fresh: Fact[] = [];
+  for (const d of docs) if (d.p) fresh.push(...factsOf(d.iface, d.key, d.p, look));
+
+  const old: Fact[] = [];
+  const byKind = new Map<FactKind, string[]>();
+  for (const d of docs) {
+    const k = KIND_OF[d.iface]!;
+    if (!byKind.has(k)) byKind.set(k, []);
+    byKind.get(k)!.push(d.key);
+  }
+  for (const [kind, keys] of byKind) {
+    await chunked(keys, CHUNK, async (part) => {
+      const rows = await trx('report_facts').select('*').where('kind', kind).whereIn('doc_key', part);
+      for (const r of rows) old.push({ ...r, kg: Number(r.kg), fen: Number(r.fen), line_no: Number(r.line_no) });
+      await trx('report_facts').where('kind', kind).whereIn('doc_key', part).delete();
+    });
+  }
+  await chunked(fresh, CHUNK, (part) => trx('report_facts').insert(part));
+
+  const monthly = new Map<string, { key: Fact; m: Measures }>();
+  const contracts = new Map<string, { customer: string; m: Measures }>();
+  const apply = (f: Fact, sign: 1 | -1) => {
+    const mk = monthKey(f);
+    if (!monthly.has(mk)) monthly.set(mk, { key: f, m: zero() });
+    addFact(monthly.get(mk)!.m, f, sign);
+    if (f.contract_key) {
+      if (!contracts.has(f.contract_key)) contracts.set(f.contract_key, { customer: f.customer_code, m: zero() });
+      const c = contracts.get(f.contract_key)!;
+      addFact(c.m, f, sign);
+      if (sign === 1) c.customer = f.customer_code;
+    }
+  };
+  for (const f of old) apply(f, -1);
+  for (const f of fresh) apply(f, 1);
+
+  await addMonthly(trx, [...monthly.values()].filter((x) => MEASURES.some((k) => x.m[k] !== 0)));
+  const orderBatch = mine.some((r) => r.interface === 'sales_order');
+  const signed = orderBatch ? await contractDates(trx, [...contracts.keys()]) : null;
+  await addContracts(trx, [...contracts].map(([key, c]) => ({ key, ...c, order: signed?.get(key) })), orderBatch);
+  // A contract whose every document went away (deleted, cancelled) leaves the progress list, as a rebuild would.
+  await chunked([...contracts.keys()], CHUNK, (part) => {
+    const q = trx('report_contracts').whereIn('contract_key', part);
+    for (const m of MEASURES) q.andWhere(m, 0);
+    return q.delete();
+  });
+
+  if (orderBatch && opts.dependents !== false) {
+    const orderNos = mine.filter((r) => r.interface === 'sales_order').map((r) => r.doc_key);
+    const deps: ProjectedRecord[] = [];
+    await chunked(orderNos, CHUNK, async (part) => {
+      const rows = await trx('erp_records').select('interface', 'doc_key', 'deleted', 'payload').whereIn('interface', [...DEPENDENTS]).whereIn('order_no', part);
+      deps.push(...rows);
+    });
+    for (const iface of DEPENDENTS) {
+      const group = deps.filter((d) => d.interface === iface);
+      if (group.length) await projectRecords(trx, group, { dependents: false });
+    }
+  }
+}
+
+/** A contract's date and customer: its earliest sales order that is not cancelled (null when it has none). */
+async function contractDates(db: Db, keys: string[]): Promise<Map<string, { date: string | null; customer: string | null }>> {
+  const out = new Map<string, { date: string | null; customer: string | null }>();
+  for (const k of keys) out.set(k, { date: null, customer: null });
+  const consider = (key: string, r: { doc_date: string | null; customer_code: string | null }) => {
+    const c = out.get(key);
+    if (!c || !r.doc_date) return;
+    if (c.date === null || r.doc_date < c.date) out.set(key, { date: r.doc_date, customer: r.customer_code });
+  };
+  await chunked(keys, CHUNK, async (part) => {
+    const live = (q: Knex.QueryBuilder) => q.where({ interface: 'sales_order', deleted: false }).andWhere((w) => w.whereNull('doc_status').orWhereNot('doc_status', 'cancelled'));
+    const [byContract, byOrder] = await Promise.all([
+      live(db('erp_records').select('contract_no', 'doc_date', 'customer_code')).whereIn('contract_no', part),
+      live(db('erp_records').select('doc_key', 'doc_date', 'customer_code')).whereNull('contract_no').whereIn('doc_key', part),
+    ]);
+    for (const r of byContract) consider(r.contract_no, r);
+    for (const r of byOrder) consider(r.doc_key, r);
+  });
+  return out;
+}
+
+/** Multi-row "add to the row, or create it" on both databases. */
+function upsertAdd(db: Db, table: string, keyCols: string[], cols: string[], addCols: readonly string[], setCols: string[], rows: Knex.RawBinding[][]) {
+  const one = `(${cols.map(() => '?').join(', ')})`;
+  const values: Knex.RawBinding[] = rows.flat();
+  const head = `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${rows.map(() => one).join(', ')}`;
+  if (isMysql(db)) {
+    const sets = [...addCols.map((c) => `${c} = ${c} + VALUES(${c})`), ...setCols.map((c) => `${c} = VALUES(${c})`)];
+    return db.raw(`${head} ON DUPLICATE KEY UPDATE ${sets.join(', ')}`, values);
+  }
+  const sets = [...addCols.map((c) => `${c} = ${table}.${c} + excluded.${c}`), ...setCols.map((c) => `${c} = excluded.${c}`)];
+  return db.raw(`${head} ON CONFLICT (${keyCols.join(', ')}) DO UPDATE SET ${sets.join(', ')}`, values);
+}
+
+async function addMonthly(db: Db, deltas: Array<{ key: Fact; m: Measures }>) {
+  const keyCols = ['month', 'customer_code', 'variety', 'province', 'city'];
+  await chunked(deltas, CHUNK, (part) =>
+    upsertAdd(db, 'report_monthly', keyCols, [...keyCols, ...MEASURES], MEASURES, [], part.map((d) => [d.key.month, d.key.customer_code, d.key.variety, d.key.province, d.key.city, ...MEASURES.map((k) => d.m[k])])),
+  );
+}
+
+async function addContracts(db: Db, deltas: Array<{ key: string; customer: string; m: Measures; order?: { date: string | null; customer: string | null } }>, setDates: boolean) {
+  const cols = ['contract_key', 'customer_code', 'signed_on', ...MEASURES];
+  await chunked(deltas, CHUNK, (part) =>
+    upsertAdd(db, 'report_contracts', ['contract_key'], cols, MEASURES, setDates ? ['customer_code', 'signed_on'] : [], part.map((d) => [d.key, d.order?.customer ?? d.customer, d.order?.date ?? null, ...MEASURES.map((k) => d.m[k])])),
+  );
+}
+
+/**
+ * Projects every synced document from scratch: the backfill when the tables are created, and the recomputation the
+ * tests compare the incrementally kept summaries with. Sales orders first: their dates and customers set the contracts'.
+ */
+export async function rebuildProjection(db: Knex): Promise<void> {
+  await db('report_facts').delete();
+  await db('report_monthly').delete();
+  await db('report_contracts').delete();
+  for (const iface of Object.keys(KIND_OF)) {
+    let after = '';
+    for (;;) {
+      const rows: ProjectedRecord[] = await db('erp_records')
+        .select('interface', 'doc_key', 'deleted', 'payload')
+        .where({ interface: iface, deleted: false })
+        .andWhere('doc_key', '>', after)
+        .orderBy('doc_key')
+        .limit(2000);
+      if (!rows.length) break;
+      await db.transaction((trx) => projectRecords(trx, rows, { dependents: false }));
+      after = rows[rows.length - 1]!.doc_key;
+    }
+  }
+}
