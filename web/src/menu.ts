@@ -26,6 +26,12 @@ import {
   User,
   UserFilled,
   Warning,
+  Wallet,
+  CreditCard,
+  TrendCharts,
+  Histogram,
+  MapLocation,
+  PieChart,
 } from '@element-plus/icons-vue';
 import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
@@ -33,6 +39,7 @@ import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 import { CONTRACT_STAFF_ROLES, SEAL_MENU_ROLES } from '@/pages/contracts/contract-codes';
 import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
+import { QUERY_ROLES, REPORT_ROLES } from '@/pages/reports/report-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -80,6 +87,12 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'certificates', path: '/certificates', labelKey: 'nav.certificates', icon: DocumentAdd, roles: CUSTOMER_ROLES },
   { key: 'staff-certificates', path: '/staff/certificates', labelKey: 'nav.staffCertificates', icon: DocumentAdd, roles: CERTIFICATE_STAFF_ROLES },
   { key: 'certificate-print-rights', path: '/staff/certificate-print-rights', labelKey: 'nav.printRights', icon: Printer, roles: PRINT_RIGHTS_ROLES },
+  { key: 'query-funds', path: '/queries/funds', labelKey: 'nav.queryFunds', icon: Wallet, roles: QUERY_ROLES },
+  { key: 'query-credit', path: '/queries/credit', labelKey: 'nav.queryCredit', icon: CreditCard, roles: QUERY_ROLES },
+  { key: 'query-contract-progress', path: '/queries/contract-progress', labelKey: 'nav.queryProgress', icon: TrendCharts, roles: QUERY_ROLES },
+  { key: 'report-managers', path: '/staff/reports/managers', labelKey: 'nav.reportManagers', icon: Histogram, roles: REPORT_ROLES },
+  { key: 'report-regional-flow', path: '/staff/reports/regional-flow', labelKey: 'nav.reportFlow', icon: MapLocation, roles: REPORT_ROLES },
+  { key: 'report-overview', path: '/staff/reports/overview', labelKey: 'nav.reportOverview', icon: PieChart, roles: REPORT_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-contract-templates', path: '/admin/contract-templates', labelKey: 'nav.contractTemplates', icon: DocumentCopy, roles: ['admin'] },

@@ -3,6 +3,7 @@ import { INTERFACE_LABELS, OUTBOUND_LABELS } from '@shared/erp/interfaces';
 import type { MessageSchema } from './zh-CN';
 import { labelsIn } from './labels';
 import reportsEn from './reports.en';
+import surveysEn from './surveys.en';
 
 const en: MessageSchema = {
   app: {
@@ -67,6 +68,8 @@ const en: MessageSchema = {
     queryFunds: 'Fund ledger',
     queryCredit: 'Credit',
     queryProgress: 'Contract progress',
+    surveys: 'Surveys',
+    mySurveys: 'My surveys',
     reportManagers: 'Progress by manager',
     reportFlow: 'Regional flow',
     reportOverview: 'Sales overview',
@@ -1934,6 +1937,7 @@ const en: MessageSchema = {
     },
   },
   reports: reportsEn,
+  surveys: surveysEn,
   forbidden: {
     title: 'Access denied',
     description: 'Your role does not give access to this page. Ask your administrator if you need it.',
@@ -1943,7 +1947,14 @@ const en: MessageSchema = {
     description: 'The page you asked for does not exist or has been removed.',
   },
   errors: {
+    survey: surveysEn.errors,
     rate_limited: 'Too many requests; try again in {wait}',
+    report: {
+      customer_not_found: 'No such customer, or not one of yours',
+      customer_required: 'Choose a customer first',
+      period_invalid: 'The period ends before it begins',
+      period_too_long: 'A report covers at most ten years',
+    },
     certificate: {
       not_found: 'This certificate does not exist or is outside your scope',
       already_withdrawn: 'This certificate is already withdrawn',

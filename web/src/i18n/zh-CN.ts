@@ -3,6 +3,7 @@
 import { INTERFACE_LABELS, OUTBOUND_LABELS } from '@shared/erp/interfaces';
 import { labelsIn } from './labels';
 import reportsZh from './reports.zh-CN';
+import surveysZh from './surveys.zh-CN';
 
 const zhCN = {
   app: {
@@ -67,6 +68,8 @@ const zhCN = {
     queryFunds: '资金明细',
     queryCredit: '信用额度',
     queryProgress: '合同进度',
+    surveys: '问卷调查',
+    mySurveys: '我的问卷',
     reportManagers: '责任人合同进度',
     reportFlow: '区域流向',
     reportOverview: '销售概览',
@@ -1933,6 +1936,7 @@ const zhCN = {
     },
   },
   reports: reportsZh,
+  surveys: surveysZh,
   forbidden: {
     title: '无权访问',
     description: '您的角色无权访问此页面。如需开通，请联系管理员。',
@@ -1942,7 +1946,14 @@ const zhCN = {
     description: '您访问的页面不存在或已被移除。',
   },
   errors: {
+    survey: surveysZh.errors,
     rate_limited: '请求过于频繁，请在 {wait}后重试',
+    report: {
+      customer_not_found: '该客户不存在，或不在您的范围内',
+      customer_required: '请先选择客户',
+      period_invalid: '结束时间早于开始时间',
+      period_too_long: '一次最多查询十年',
+    },
     certificate: {
       not_found: '该质保书不存在，或不在您的范围内',
       already_withdrawn: '该质保书已被撤回',

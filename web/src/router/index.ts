@@ -8,6 +8,7 @@ import { DEMAND_STAFF_ROLES } from '@/pages/demands/demand-codes';
 import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocation-codes';
 import { CONTRACT_STAFF_ROLES, SEAL_PAGE_ROLES } from '@/pages/contracts/contract-codes';
 import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
+import { QUERY_ROLES, REPORT_ROLES } from '@/pages/reports/report-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -229,6 +230,44 @@ const routes: RouteRecordRaw[] = [
         name: 'certificate-print-rights',
         component: () => import('@/pages/certificates/PrintRightsPage.vue'),
         meta: { roles: PRINT_RIGHTS_ROLES, titleKey: 'printRights.title' },
+      },
+      {
+        // Customers' business queries (业务信息查询); the filters are kept in the address.
+        path: 'queries/funds',
+        name: 'query-funds',
+        component: () => import('@/pages/queries/FundLedgerPage.vue'),
+        meta: { roles: QUERY_ROLES, titleKey: 'reports.funds.title' },
+      },
+      {
+        path: 'queries/credit',
+        name: 'query-credit',
+        component: () => import('@/pages/queries/CreditPage.vue'),
+        meta: { roles: QUERY_ROLES, titleKey: 'reports.credit.title' },
+      },
+      {
+        path: 'queries/contract-progress',
+        name: 'query-contract-progress',
+        component: () => import('@/pages/queries/ContractProgressPage.vue'),
+        meta: { roles: QUERY_ROLES, titleKey: 'reports.progress.title' },
+      },
+      {
+        // Management reports; the server scopes an account manager's to their customers.
+        path: 'staff/reports/managers',
+        name: 'report-managers',
+        component: () => import('@/pages/reports/ManagerProgressPage.vue'),
+        meta: { roles: REPORT_ROLES, titleKey: 'reports.managers.title' },
+      },
+      {
+        path: 'staff/reports/regional-flow',
+        name: 'report-regional-flow',
+        component: () => import('@/pages/reports/RegionalFlowPage.vue'),
+        meta: { roles: REPORT_ROLES, titleKey: 'reports.flow.title' },
+      },
+      {
+        path: 'staff/reports/overview',
+        name: 'report-overview',
+        component: () => import('@/pages/reports/SalesOverviewPage.vue'),
+        meta: { roles: REPORT_ROLES, titleKey: 'reports.overview.title' },
       },
       {
         path: 'admin/contract-templates',
