@@ -2,6 +2,7 @@
 import type { Component } from 'vue';
 import {
   Calendar,
+  ChatLineSquare,
   Checked,
   CollectionTag,
   Connection,
@@ -40,6 +41,7 @@ import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocatio
 import { CONTRACT_STAFF_ROLES, SEAL_MENU_ROLES } from '@/pages/contracts/contract-codes';
 import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
 import { QUERY_ROLES, REPORT_ROLES } from '@/pages/reports/report-codes';
+import { FEEDBACK_CUSTOMER_ROLES, FEEDBACK_STAFF_ROLES } from '@/pages/feedback/feedback-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
 
@@ -93,6 +95,9 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'report-managers', path: '/staff/reports/managers', labelKey: 'nav.reportManagers', icon: Histogram, roles: REPORT_ROLES },
   { key: 'report-regional-flow', path: '/staff/reports/regional-flow', labelKey: 'nav.reportFlow', icon: MapLocation, roles: REPORT_ROLES },
   { key: 'report-overview', path: '/staff/reports/overview', labelKey: 'nav.reportOverview', icon: PieChart, roles: REPORT_ROLES },
+  { key: 'feedback', path: '/feedback', labelKey: 'nav.feedback', icon: ChatLineSquare, roles: FEEDBACK_CUSTOMER_ROLES },
+  { key: 'staff-feedback', path: '/staff/feedback', labelKey: 'nav.staffFeedback', icon: ChatLineSquare, roles: FEEDBACK_STAFF_ROLES },
+  { key: 'feedback-analysis', path: '/staff/feedback-analysis', labelKey: 'nav.feedbackAnalysis', icon: DataAnalysis, roles: FEEDBACK_STAFF_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-contract-templates', path: '/admin/contract-templates', labelKey: 'nav.contractTemplates', icon: DocumentCopy, roles: ['admin'] },

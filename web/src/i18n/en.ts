@@ -3,6 +3,7 @@ import { INTERFACE_LABELS, OUTBOUND_LABELS } from '@shared/erp/interfaces';
 import type { MessageSchema } from './zh-CN';
 import { labelsIn } from './labels';
 import reportsEn from './reports.en';
+import feedbackEn, { feedbackErrorsEn } from './feedback.en';
 import surveysEn from './surveys.en';
 
 const en: MessageSchema = {
@@ -73,6 +74,9 @@ const en: MessageSchema = {
     reportManagers: 'Progress by manager',
     reportFlow: 'Regional flow',
     reportOverview: 'Sales overview',
+    feedback: 'Feedback',
+    staffFeedback: 'Feedback handling',
+    feedbackAnalysis: 'Feedback analysis',
   },
   header: {
     userMenu: 'User menu',
@@ -1937,6 +1941,7 @@ const en: MessageSchema = {
     },
   },
   reports: reportsEn,
+  feedback: feedbackEn,
   surveys: surveysEn,
   forbidden: {
     title: 'Access denied',
@@ -2201,6 +2206,7 @@ const en: MessageSchema = {
     notification: {
       not_found: 'Notification not found',
     },
+    feedback: feedbackErrorsEn,
     internal: 'Internal server error. Please try again later.',
   },
 };

@@ -3,6 +3,7 @@
 import { INTERFACE_LABELS, OUTBOUND_LABELS } from '@shared/erp/interfaces';
 import { labelsIn } from './labels';
 import reportsZh from './reports.zh-CN';
+import feedbackZh, { feedbackErrorsZh } from './feedback.zh-CN';
 import surveysZh from './surveys.zh-CN';
 
 const zhCN = {
@@ -73,6 +74,9 @@ const zhCN = {
     reportManagers: '责任人合同进度',
     reportFlow: '区域流向',
     reportOverview: '销售概览',
+    feedback: '客户反馈',
+    staffFeedback: '反馈处理',
+    feedbackAnalysis: '反馈分析',
   },
   header: {
     userMenu: '用户菜单',
@@ -1936,6 +1940,7 @@ const zhCN = {
     },
   },
   reports: reportsZh,
+  feedback: feedbackZh,
   surveys: surveysZh,
   forbidden: {
     title: '无权访问',
@@ -2199,6 +2204,7 @@ const zhCN = {
     notification: {
       not_found: '该消息不存在',
     },
+    feedback: feedbackErrorsZh,
     internal: '服务器内部错误，请稍后重试',
   },
 };

@@ -9,6 +9,7 @@ import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocatio
 import { CONTRACT_STAFF_ROLES, SEAL_PAGE_ROLES } from '@/pages/contracts/contract-codes';
 import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
 import { QUERY_ROLES, REPORT_ROLES } from '@/pages/reports/report-codes';
+import { FEEDBACK_CUSTOMER_ROLES, FEEDBACK_STAFF_ROLES } from '@/pages/feedback/feedback-codes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -268,6 +269,42 @@ const routes: RouteRecordRaw[] = [
         name: 'report-overview',
         component: () => import('@/pages/reports/SalesOverviewPage.vue'),
         meta: { roles: REPORT_ROLES, titleKey: 'reports.overview.title' },
+      },
+      {
+        path: 'feedback',
+        name: 'feedback',
+        component: () => import('@/pages/feedback/FeedbackListPage.vue'),
+        props: { scope: 'customer' },
+        meta: { roles: FEEDBACK_CUSTOMER_ROLES, titleKey: 'feedback.title' },
+      },
+      {
+        // The link of feedback notices to customers.
+        path: 'feedback/:id(\\d+)',
+        name: 'feedback-detail',
+        component: () => import('@/pages/feedback/FeedbackDetailPage.vue'),
+        props: true,
+        meta: { roles: FEEDBACK_CUSTOMER_ROLES, titleKey: 'feedback.title' },
+      },
+      {
+        path: 'staff/feedback',
+        name: 'staff-feedback',
+        component: () => import('@/pages/feedback/FeedbackListPage.vue'),
+        props: { scope: 'staff' },
+        meta: { roles: FEEDBACK_STAFF_ROLES, titleKey: 'feedback.staffTitle' },
+      },
+      {
+        // The link of feedback notices to staff.
+        path: 'staff/feedback/:id(\\d+)',
+        name: 'staff-feedback-detail',
+        component: () => import('@/pages/feedback/FeedbackDetailPage.vue'),
+        props: true,
+        meta: { roles: FEEDBACK_STAFF_ROLES, titleKey: 'feedback.staffTitle' },
+      },
+      {
+        path: 'staff/feedback-analysis',
+        name: 'feedback-analysis',
+        component: () => import('@/pages/feedback/FeedbackAnalysisPage.vue'),
+        meta: { roles: FEEDBACK_STAFF_ROLES, titleKey: 'feedback.analysisTitle' },
       },
       {
         path: 'admin/contract-templates',

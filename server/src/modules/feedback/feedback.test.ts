@@ -55,7 +55,6 @@ before(async () => {
 });
 
 after(async () => {
-  t.app.feedback.now = realNow;
   await t?.close();
 });
 
