@@ -33,6 +33,7 @@ import {
   Histogram,
   MapLocation,
   PieChart,
+  ChatDotSquare,
 } from '@element-plus/icons-vue';
 import { CUSTOMER_ROLES, ROLES, STAFF_ROLES, type Role } from '@shared/roles';
 import type { MessageSchema } from '@/i18n/zh-CN';
@@ -41,6 +42,7 @@ import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocatio
 import { CONTRACT_STAFF_ROLES, SEAL_MENU_ROLES } from '@/pages/contracts/contract-codes';
 import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
 import { QUERY_ROLES, REPORT_ROLES } from '@/pages/reports/report-codes';
+import { SURVEY_RESULT_ROLES } from '@/pages/surveys/survey-codes';
 import { FEEDBACK_CUSTOMER_ROLES, FEEDBACK_STAFF_ROLES } from '@/pages/feedback/feedback-codes';
 
 type NavLabelKey = `nav.${keyof MessageSchema['nav']}`;
@@ -98,6 +100,8 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'feedback', path: '/feedback', labelKey: 'nav.feedback', icon: ChatLineSquare, roles: FEEDBACK_CUSTOMER_ROLES },
   { key: 'staff-feedback', path: '/staff/feedback', labelKey: 'nav.staffFeedback', icon: ChatLineSquare, roles: FEEDBACK_STAFF_ROLES },
   { key: 'feedback-analysis', path: '/staff/feedback-analysis', labelKey: 'nav.feedbackAnalysis', icon: DataAnalysis, roles: FEEDBACK_STAFF_ROLES },
+  { key: 'surveys', path: '/staff/surveys', labelKey: 'nav.surveys', icon: ChatDotSquare, roles: SURVEY_RESULT_ROLES },
+  { key: 'my-surveys', path: '/surveys', labelKey: 'nav.mySurveys', icon: ChatDotSquare, roles: CUSTOMER_ROLES },
   { key: 'approvals', path: '/staff/approvals', labelKey: 'nav.approvals', icon: Checked, roles: STAFF_ROLES },
   { key: 'admin-approval-rules', path: '/admin/approval-rules', labelKey: 'nav.approvalRules', icon: SetUp, roles: ['admin'] },
   { key: 'admin-contract-templates', path: '/admin/contract-templates', labelKey: 'nav.contractTemplates', icon: DocumentCopy, roles: ['admin'] },

@@ -9,6 +9,7 @@ import { INTENT_READ_ROLES, PLAN_READ_ROLES } from '@/pages/allocation/allocatio
 import { CONTRACT_STAFF_ROLES, SEAL_PAGE_ROLES } from '@/pages/contracts/contract-codes';
 import { CERTIFICATE_STAFF_ROLES, PRINT_RIGHTS_ROLES } from '@/pages/certificates/certificate-codes';
 import { QUERY_ROLES, REPORT_ROLES } from '@/pages/reports/report-codes';
+import { SURVEY_BUILDER_ROLES, SURVEY_RESULT_ROLES } from '@/pages/surveys/survey-codes';
 import { FEEDBACK_CUSTOMER_ROLES, FEEDBACK_STAFF_ROLES } from '@/pages/feedback/feedback-codes';
 
 declare module 'vue-router' {
@@ -231,6 +232,37 @@ const routes: RouteRecordRaw[] = [
         name: 'certificate-print-rights',
         component: () => import('@/pages/certificates/PrintRightsPage.vue'),
         meta: { roles: PRINT_RIGHTS_ROLES, titleKey: 'printRights.title' },
+      },
+      {
+        path: 'staff/surveys',
+        name: 'staff-surveys',
+        component: () => import('@/pages/surveys/SurveysPage.vue'),
+        meta: { roles: SURVEY_RESULT_ROLES, titleKey: 'surveys.title' },
+      },
+      {
+        path: 'staff/surveys/:id(\\d+)',
+        name: 'staff-survey-edit',
+        component: () => import('@/pages/surveys/SurveyBuilderPage.vue'),
+        meta: { roles: SURVEY_BUILDER_ROLES, titleKey: 'surveys.builder.editTitle' },
+      },
+      {
+        path: 'staff/surveys/:id(\\d+)/results',
+        name: 'staff-survey-results',
+        component: () => import('@/pages/surveys/SurveyResultsPage.vue'),
+        meta: { roles: SURVEY_RESULT_ROLES, titleKey: 'surveys.results.title' },
+      },
+      {
+        path: 'surveys',
+        name: 'my-surveys',
+        component: () => import('@/pages/surveys/MySurveysPage.vue'),
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'surveys.mineTitle' },
+      },
+      {
+        // The link of the invitation notice and SMS.
+        path: 'surveys/answer/:id(\\d+)',
+        name: 'survey-answer',
+        component: () => import('@/pages/surveys/AnswerSurveyPage.vue'),
+        meta: { roles: CUSTOMER_ROLES, titleKey: 'surveys.mineTitle' },
       },
       {
         // Customers' business queries (业务信息查询); the filters are kept in the address.
