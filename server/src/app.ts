@@ -40,7 +40,6 @@ import surveysRoutes from './modules/surveys/routes.js';
 import sealsRoutes from './modules/seals/routes.js';
 import notificationsRoutes from './modules/notifications/routes.js';
 import reportsRoutes from './modules/reports/routes.js';
-import reportsRoutes from './modules/reports/routes.js';
 import feedbackPlugin from './modules/feedback/plugin.js';
 import feedbackRoutes from './modules/feedback/routes.js';
 import { purgeExpired } from './modules/auth/service.js';
@@ -144,7 +143,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await api.register(surveysRoutes);
       await api.register(sealsRoutes);
       await api.register(notificationsRoutes);
-      await api.register(reportsRoutes);
       await api.register(reportsRoutes);
       await api.register(feedbackRoutes);
     },
