@@ -59,6 +59,8 @@ export interface RouteEntry {
   method: string;
   url: string;
   config: { access?: unknown };
+  /** the route's JSON schemas (params, querystring, body, response), for route-table-driven tests */
+  schema: Record<string, unknown> | undefined;
 }
 
 declare module 'fastify' {
@@ -79,6 +81,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     // New requests get 503 while the server drains on shutdown.
     return503OnClosing: true,
     bodyLimit: 1024 * 1024,
+    // The db plugin runs the migrations before serving; one that backfills a large table takes minutes, not
+    // Fastify's default 10 s (MariaDB on a busy machine already needs more than that for the schema alone).
+    pluginTimeout: 10 * 60_000,
     // A request id from the proxy in front (X-Request-Id) is kept when it looks like one, so its logs and ours join up;
     // otherwise a fresh UUID. Every log line of the request carries it as reqId, and the answer echoes it.
     genReqId: (req) => {
@@ -99,6 +104,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         url: route.url,
         get config() {
           return (route.config ?? {}) as RouteEntry['config'];
+        },
+        get schema() {
+          return route.schema as RouteEntry['schema'];
         },
       });
     }

@@ -17,7 +17,8 @@ export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { addi
 export type IdParams = Static<typeof IdParams>;
 
 export const PageQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  // Bounded so that (page - 1) * pageSize stays an exact, small offset on both databases.
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
 };
 

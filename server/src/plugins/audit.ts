@@ -92,3 +92,8 @@ export default fp(
   },
   { name: 'audit', dependencies: ['auth'] },
 );
+
+/** A state-changing request that found nothing to change (e.g. activating what is already active) has nothing to audit. */
+export function unchanged(actor: Actor): void {
+  actor.audited = true;
+}

@@ -29,7 +29,7 @@ import type { Variety } from '../../../../shared/erp/payloads.js';
 import type { Config } from '../../config.js';
 import type { SmsOutbox } from '../../plugins/notifications.js';
 import { isCustomer, type Principal } from '../../plugins/access.js';
-import { audit, systemActor, type Actor } from '../../plugins/audit.js';
+import { audit, systemActor, unchanged, type Actor } from '../../plugins/audit.js';
 import { AppError, Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { forUpdate, fromDbTime, toDbTime } from '../../db/knex.js';
 import { addDays, chinaToday } from '../../china-time.js';
@@ -146,7 +146,10 @@ export async function createTemplate(trx: Knex.Transaction, actor: Actor, body: 
 export async function activateTemplate(trx: Knex.Transaction, actor: Actor, id: number): Promise<ContractTemplate> {
   const t = await store.templateById(trx, id);
   if (!t) throw new NotFound('template.not_found', 'No such template version');
-  if (t.state === 'active') return toTemplate(t);
+  if (t.state === 'active') {
+    unchanged(actor);
+    return toTemplate(t);
+  }
   const at = toDbTime(new Date());
   await trx('contract_templates').where('state', 'active').update({ state: 'retired' });
   await trx('contract_templates').where('id', id).update({ state: 'active', activated_at: at });
