@@ -321,6 +321,24 @@ test('resolving calls the surveys hook in the same transaction, with the custome
   }
 });
 
+test('the app wires resolution to the surveys module: its onEvent gets a feedback_resolved event in the resolving transaction', async () => {
+  assert.ok(t.app.hasDecorator('surveys'));
+  const calls: unknown[] = [];
+  const original = t.app.surveys.onEvent;
+  t.app.surveys.onEvent = async (db, input) => {
+    assert.ok((db as { isTransaction?: boolean }).isTransaction);
+    calls.push(input);
+    return original(db, input);
+  };
+  try {
+    const f = await submit('userA');
+    await ok('quality', 'POST', `/api/feedback/${f.id}/transition`, { to: 'resolved', comment: 'ok' });
+    assert.deepEqual(calls, [{ event: 'feedback_resolved', customerId: w.customerA, ref: `feedback:${f.id}` }]);
+  } finally {
+    t.app.surveys.onEvent = original;
+  }
+});
+
 // ---- analysis ----
 
 test('the analysis counts volume by month and category, response and resolution medians and p90, ratings, top customers and products', async () => {

@@ -2,7 +2,6 @@
 // clock, the surveys module's hook when that module is present) and the scheduled overdue notices.
 import { mkdirSync } from 'node:fs';
 import fp from 'fastify-plugin';
-import type { Knex } from 'knex';
 import { attachmentDir } from './attachments.js';
 import { notifyOverdue, type FeedbackDeps } from './service.js';
 
@@ -10,11 +9,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     feedback: FeedbackDeps;
   }
-}
-
-/** The surveys module's event hook as this module calls it (issue 9: a resolved item may trigger a short survey). */
-interface SurveyEvents {
-  onEvent(trx: Knex.Transaction, e: { event: 'feedback_resolved'; customerId: number; ref: string }): Promise<unknown>;
 }
 
 export default fp(
@@ -25,11 +19,10 @@ export default fp(
       config: app.config.feedback,
       attachmentDir: dir,
       now: () => new Date(),
-      // Looked up at the call: the surveys plugin may register after this one, or not at all.
+      // Issue 9: a resolved item may send the customer a short survey. Looked up at the call: the surveys plugin
+      // registers after this one, and an installation may leave it out.
       onResolved: async (trx, e) => {
-        if (!app.hasDecorator('surveys')) return;
-        const surveys = (app as unknown as { surveys: SurveyEvents }).surveys;
-        await surveys.onEvent(trx, { event: 'feedback_resolved', customerId: e.customerId, ref: `feedback:${e.feedbackId}` });
+        if (app.hasDecorator('surveys')) await app.surveys.onEvent(trx, { event: 'feedback_resolved', customerId: e.customerId, ref: `feedback:${e.feedbackId}` });
       },
     } satisfies FeedbackDeps);
     app.scheduler.add({ name: 'feedback.overdue', schedule: '*/5 * * * *', run: () => notifyOverdue(app.db, app.feedback.now()) });
