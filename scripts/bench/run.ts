@@ -46,6 +46,7 @@ import { otherCpu } from './noise.js';
 import { seedCustomerHistory } from './customers.js';
 import { mintToken, seedAllocationCustomers, seedPlan, sessionsFor } from './allocation.js';
 import { BARE_TABLE, lagSample, loadStaging, mix, mixedRows, type timeSync } from './sync.js';
+import { reportsMariadb } from './reports.js';
 import { BENCH_CA_PASSPHRASE, ECHO_PATH, startTarget as startTargetProcess, targetMode, type Target, type TargetSpec } from './targets.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------
@@ -1028,6 +1029,10 @@ async function main() {
     await figure('certificate_render', 'ms', 'p95 <= 250 ms; loop delay p99 <= 50 ms', certificateRender);
     await figure('certificate_sealing', 'ms', '<= 15 ms median', certificateSealing);
     await figure('certificate_verify_p99_mariadb', 'ms', '<= 50 ms and 0 errors', () => certificateVerifyMariadb(tmp, jwtSecret, cleanups));
+    // Issue 8: each report's p95 on 5,000,000 delivery lines, 2,000,000 invoices, 100,000 contracts (BENCH_REPORT_* sizes).
+    await figure('reports_mariadb', 'ms', '<= 300', () =>
+      reportsMariadb({ tmp, jwtSecret, pacing: PACING, log, noise, startTarget, signIn, emit: (f) => emit({ ratio: null, ...f } as unknown as Figure), withMariadb: (fn) => withMariadb('reports_mariadb', 'ms', '<= 300', cleanups, fn) }),
+    );
   } finally {
     await cleanup();
     log('done');
