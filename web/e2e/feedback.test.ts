@@ -54,6 +54,7 @@ test('a customer’s quality objection with a photo is answered and resolved by 
   await staff.getByTestId(`feedback-row-${row.feedback_no}`).click();
   await staff.waitForURL(new RegExp(`/staff/feedback/${id}$`));
   await staff.locator('[data-testid^="feedback-attachment-"]', { hasText: '裂纹.png' }).waitFor();
+  await staff.getByTestId('feedback-thumbnail').locator('img').waitFor();
   await area(staff, 'feedback-reply').fill('已收到，安排复检并换货。');
   await staff.getByTestId('feedback-reply-send').click();
   await waitForState(staff, 'in_progress');
@@ -73,4 +74,10 @@ test('a customer’s quality objection with a photo is answered and resolved by 
   const rated = await portal.stores.db('feedback_items').where('id', id).first();
   assert.equal(rated.rating, 4);
   assert.equal(rated.state, 'closed');
+
+  // The analysis counts it, with its rating.
+  await staff.getByTestId('nav-feedback-analysis').first().click();
+  await staff.waitForURL(/\/staff\/feedback-analysis$/);
+  await staff.locator('[data-testid="analysis-by-category"] [data-testid="bar"][data-key="quality_objection"]').waitFor();
+  assert.equal(await staff.locator('[data-testid="analysis-satisfaction"] [data-testid="bar"][data-key="4"]').getAttribute('data-value'), '1');
 });

@@ -221,6 +221,20 @@ test('every change writes an audit row in its transaction', async () => {
   assert.deepEqual(actions, ['feedback.submitted', 'feedback.in_progress', 'feedback.resolved']);
 });
 
+test('of two staff members changing the same item at once, one wins and the other is told to reload', async () => {
+  const f = await submit('userA');
+  const [a, b] = await Promise.all([
+    as('quality', 'POST', `/api/feedback/${f.id}/transition`, { to: 'resolved', comment: 'a' }),
+    as('admin', 'POST', `/api/feedback/${f.id}/transition`, { to: 'waiting_for_customer', comment: 'b' }),
+  ]);
+  const codes = [a.statusCode, b.statusCode].sort();
+  assert.deepEqual(codes, [200, 409], `${a.body} ${b.body}`);
+  const loser = a.statusCode === 409 ? a : b;
+  assert.match(code(loser), /^feedback\.(stale|bad_state)$/);
+  const states = (await t.db('feedback_messages').where({ feedback_id: f.id, kind: 'state' }).select('to_state')).map((r: { to_state: string }) => r.to_state);
+  assert.equal(states.length, 1, 'the loser left nothing in the thread');
+});
+
 // ---- timers ----
 
 test('overdue is computed from the category targets on the server’s clock, and the overdue filter finds exactly those items', async () => {
