@@ -13,12 +13,13 @@ export const questionsOf = (sections: Section[]): Question[] => sections.flatMap
 
 const bad = (code: string, message: string, path: string) => new Invalid(code, message, { path });
 
-/** Checks a definition; throws Invalid with a stable code and the path of the first problem. */
-export function validateDefinition(sections: Section[]): void {
+/** Checks a definition; throws Invalid with a stable code and the path of the first problem. A draft may have no
+ * question yet (complete = false); a published survey needs one. */
+export function validateDefinition(sections: Section[], complete = true): void {
   const seenSections = new Set<string>();
   const earlier = new Map<string, Question>();
   const all = new Set(questionsOf(sections).map((q) => q.id));
-  if (all.size === 0) throw bad('survey.no_questions', 'A survey needs at least one question', '/sections');
+  if (complete && all.size === 0) throw bad('survey.no_questions', 'A survey needs at least one question', '/sections');
   sections.forEach((s, si) => {
     if (seenSections.has(s.id)) throw bad('survey.duplicate_id', `Section id ${s.id} is used twice`, `/sections/${si}/id`);
     seenSections.add(s.id);

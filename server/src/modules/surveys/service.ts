@@ -117,7 +117,7 @@ export async function getSurvey(db: Db, p: Principal, id: number): Promise<Surve
 // ---- builder ----
 
 function checkInput(body: SurveyInput): void {
-  validateDefinition(body.sections);
+  validateDefinition(body.sections, false);
   if (body.kind === 'event' && !body.triggerEvent) throw new Invalid('survey.trigger_required', 'An event survey names the event that sends it', { path: '/triggerEvent' });
   if (body.kind === 'campaign' && body.triggerEvent) throw new Invalid('survey.trigger_unexpected', 'Only an event survey has a trigger event', { path: '/triggerEvent' });
   if (body.opensAt && body.closesAt && Date.parse(body.closesAt) <= Date.parse(body.opensAt)) {

@@ -120,6 +120,10 @@ test('the builder refuses each kind of malformed question with its own code', as
   assert.equal(rev.json().error.code, 'survey.logic_not_earlier');
   const unknownType = await as('sales', 'POST', '/api/surveys', input({ sections: [{ id: 's', title: '', questions: [{ id: 'a', type: 'slider' as never, title: 't', required: true }] }] }));
   assert.equal(unknownType.statusCode, 400);
+  // A draft may start empty; it is published only with a question.
+  const empty = await as('sales', 'POST', '/api/surveys', input({ sections: [{ id: 's', title: '', questions: [] }] }));
+  assert.equal(empty.statusCode, 201);
+  assert.equal((await as('sales', 'POST', `/api/surveys/${empty.json().id}/publish`)).json().error.code, 'survey.no_questions');
   const event = await as('sales', 'POST', '/api/surveys', input({ kind: 'event' }));
   assert.equal(event.json().error.code, 'survey.trigger_required');
 });
