@@ -137,6 +137,7 @@ const reportsEn: typeof reportsZh = {
     newDestination: 'New',
     changeHint: '{change} against the previous period',
     tableTitle: 'By province and city',
+    byVariety: 'By variety (t)',
   },
   overview: {
     title: 'Sales overview',

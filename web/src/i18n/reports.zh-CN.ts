@@ -135,6 +135,7 @@ const reportsZh = {
     newDestination: '新增',
     changeHint: '较上期 {change}',
     tableTitle: '按省份、城市',
+    byVariety: '按品种（吨）',
   },
   overview: {
     title: '销售概览',
