@@ -158,6 +158,43 @@ test('a sales manager opens the regional flow, steps to the previous period, and
   await page.context().close();
 });
 
+test('the managers report and the overview agree with the regional flow, and the managers report drills down to the contract', async () => {
+  const page = await portal.newPage();
+  await signIn(page, MANAGER, DEMO_PASSWORD);
+  const shippedFigure = () => page.getByTestId('figure-shipped').getAttribute('data-raw');
+
+  // The same filter gives the same shipped tonnage in every report (issue 8: figures that agree).
+  await page.goto('/staff/reports/overview?from=2026-11&to=2026-11');
+  await page.locator('[data-testid="report-overview"][data-loading="false"]').waitFor();
+  await page.getByTestId('figure-shipped').waitFor();
+  assert.equal(await shippedFigure(), String(25_500));
+
+  await page.goto('/staff/reports/managers?from=2026-09&to=2026-11');
+  await page.locator('[data-testid="managers-table"][data-level="managers"]').waitFor();
+  assert.equal(await shippedFigure(), String(25_500 + 20_345));
+
+  // manager → customers → contracts, each step in the address
+  await page.locator('[data-testid="managers-drill-manager"]').filter({ hasText: '李明' }).click();
+  await page.waitForURL((url) => url.searchParams.has('managerId'));
+  await page.locator('[data-testid="managers-table"][data-level="customers"]').waitFor();
+  await page.getByTestId('managers-drill-customer').filter({ hasText: '恒达' }).click();
+  await page.waitForURL((url) => url.searchParams.has('customerId'));
+  await page.locator('[data-testid="managers-table"][data-level="contracts"]').waitFor();
+  const contracts = await page.getByTestId('managers-contract').allInnerTexts();
+  assert.deepEqual(contracts.map((c) => c.trim()), [`HT${ORDER_NO}`]);
+  assert.equal(await shippedFigure(), String(25_500 + 20_345));
+
+  // A contract signed outside the portal has no page: the reader is told so.
+  await page.getByTestId('managers-contract').first().click();
+  await page.locator('.el-message').filter({ hasText: `HT${ORDER_NO}` }).waitFor();
+
+  // The path leads back up.
+  await page.getByTestId('managers-path-all').click();
+  await page.locator('[data-testid="managers-table"][data-level="managers"]').waitFor();
+  assert.equal(new URL(page.url()).searchParams.has('managerId'), false);
+  await page.context().close();
+});
+
 test('a customer sees its own fund ledger and the difference from the ERP balance', async () => {
   const page = await portal.newPage();
   await signIn(page, CUSTOMER_USER, DEMO_PASSWORD);
