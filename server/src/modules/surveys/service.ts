@@ -264,7 +264,8 @@ async function openSurvey(trx: Knex.Transaction, id: number, now: Date): Promise
   await move(trx, r, 'open', { opened_at: toDbTime(now) });
   if (r.kind !== 'campaign') return 0;
   for (const c of await targetCustomers(trx, JSON.parse(r.target) as Target)) {
-    await store.insertInvitation(trx, { survey_id: id, customer_id: c.id, event: null, ref: '', closes_at: r.closes_at, created_at: toDbTime(now) });
+    // No closing time of its own: a campaign's invitations close with the survey, whose time staff may still move.
+    await store.insertInvitation(trx, { survey_id: id, customer_id: c.id, event: null, ref: '', closes_at: null, created_at: toDbTime(now) });
   }
   return notifyInvited(trx, r, now);
 }
@@ -443,8 +444,8 @@ function isAnswerable(r: { state: string; closes_at: string | null }, inv: { clo
   return r.state === 'open' && (!closes || Date.parse(closes) > now.getTime());
 }
 
-export async function myInvitations(db: Db, p: Principal, now = new Date()): Promise<InvitationList> {
-  const rows = await store.myInvitations(db, p.organisationId);
+export async function myInvitations(db: Db, p: Principal, now = new Date(), onlyId?: number): Promise<InvitationList> {
+  const rows = await store.myInvitations(db, p.organisationId, onlyId);
   const keys = rows.map((i) => respondentKey(i, i, p));
   const responses = await store.responsesByKeys(db, [...new Set(rows.map((r) => r.survey_id))], keys);
   const items = rows.map((i): Invitation => {
@@ -480,7 +481,7 @@ async function invitationOr404(db: Db, p: Principal, id: number) {
 
 export async function getInvitation(db: Db, p: Principal, id: number, now = new Date()): Promise<InvitationDetail> {
   const { r, inv } = await invitationOr404(db, p, id);
-  const item = (await myInvitations(db, p, now)).items.find((i) => i.id === id);
+  const [item] = (await myInvitations(db, p, now, id)).items;
   const resp = await store.findResponse(db, r.id, respondentKey(r, inv, p));
   return { invitation: item!, sections: sectionsOf(r), answers: resp ? (JSON.parse(resp.answers) as Answers) : {} };
 }
@@ -547,7 +548,8 @@ export async function results(db: Db, p: Principal, id: number, search = ''): Pr
     anonymous: Boolean(r.anonymous),
     responses: responses.length,
     rate: stats.rate(invited.length, new Set(responses.filter((x) => invited.includes(x.customerId)).map((x) => x.customerId)).size),
-    questions: questions.map((q) => stats.questionResult(q, questions, responses, search)),
+    // An anonymous survey's text answers carry only their day: the minute could say who wrote them.
+    questions: questions.map((q) => stats.questionResult(q, questions, responses, search)).map((q) => (r.anonymous && q.texts ? { ...q, texts: q.texts.map((x) => ({ ...x, submittedAt: `${x.submittedAt.slice(0, 10)}T00:00:00.000Z` })) } : q)),
     trend: stats.trend(sections, responses),
     breakdown: {
       class: stats.breakdown(sections, invited, responses, attrs, stats.byClass),

@@ -144,10 +144,14 @@ export interface MyInvitationRow extends InvitationRow {
   kind: string;
 }
 
-export const myInvitations = (db: Db, customerId: number): Promise<MyInvitationRow[]> =>
+/** A customer's invitations to open and closed surveys, newest first (the latest 200), or the one with onlyId. */
+export const myInvitations = (db: Db, customerId: number, onlyId?: number): Promise<MyInvitationRow[]> =>
   db('survey_invitations as i')
     .join('surveys as s', 's.id', 'i.survey_id')
     .where('i.customer_id', customerId)
+    .modify((q) => {
+      if (onlyId !== undefined) q.where('i.id', onlyId);
+    })
     .whereIn('s.state', ['open', 'closed'])
     .orderBy('i.id', 'desc')
     .limit(200)

@@ -182,6 +182,17 @@ test('the scheduler opens a scheduled survey, invites only the targeted customer
   assert.equal(late.json().error.code, 'survey.closed');
 });
 
+test('staff may move an open survey\'s closing time, and answering follows it', async () => {
+  const s = await published({ target: { all: false, customerIds: [w.customerA] } });
+  const inv = await invitationOf('userA', s.id);
+  const kept = { opensAt: s.opensAt, target: s.target };
+  assert.equal((await as('sales', 'PUT', `/api/surveys/${s.id}`, input({ ...kept, closesAt: hours(-0.01) }))).statusCode, 200);
+  assert.equal((await as('userA', 'POST', `/api/my-surveys/${inv}/submit`, { answers: good })).json().error.code, 'survey.closed');
+  assert.equal((await as('userA', 'GET', `/api/my-surveys/${inv}`)).json().invitation.state, 'closed');
+  assert.equal((await as('sales', 'PUT', `/api/surveys/${s.id}`, input({ ...kept, closesAt: hours(2) }))).statusCode, 200);
+  assert.equal((await as('userA', 'POST', `/api/my-surveys/${inv}/submit`, { answers: good })).statusCode, 200);
+});
+
 test('a customer saves a draft, submits once, and the answers are checked against the questions', async () => {
   const s = await published({ target: { all: false, customerIds: [w.customerA] } });
   const inv = await invitationOf('userA', s.id);
