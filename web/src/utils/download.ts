@@ -1,4 +1,4 @@
-// Hands a downloaded file (e.g. a CSV export fetched with the access token) to the browser as a save.
+// Hands a downloaded file (e.g. a CSV export fetched with the access token) to the browser as a save; a report's CSV export.
 import { download } from '@/api/client';
 
 export function saveBlob(blob: Blob, filename: string): void {
