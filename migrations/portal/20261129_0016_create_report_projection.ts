@@ -1,8 +1,8 @@
 // Reports (issue 8): the facts of synced sales orders, production orders, delivery notes and invoices, and the two
 // summaries the reports read (per month × customer × variety × destination, and per contract), kept by the sync in the
-// same transaction as the documents. Documents synced before this migration are projected here (the backfill).
+// same transaction as the documents. Documents synced before this migration are projected by the next one, which
+// gives the month summary its final shape (20261129_0017_report_rollups).
 import type { Knex } from 'knex';
-import { rebuildProjection } from '../../server/src/modules/reports/projection.js';
 
 const measures = (t: Knex.CreateTableBuilder) => {
   for (const c of ['contracted_kg', 'contracted_fen', 'scheduled_kg', 'shipped_kg', 'shipped_fen', 'settled_fen']) t.bigInteger(c).notNullable().defaultTo(0);
@@ -44,7 +44,6 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['customer_code', 'signed_on']);
     t.index(['signed_on']);
   });
-  await rebuildProjection(knex);
 }
 
 export async function down(knex: Knex): Promise<void> {

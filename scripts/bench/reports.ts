@@ -217,13 +217,17 @@ export async function reportsMariadb(ctx: ReportBenchContext): Promise<void> {
     t0 = performance.now();
     const sync = await timeSync(db, staging, config);
     ctx.log(`reports: synced ${sync.consumed} rows in ${Math.round(sync.ms / 1000)} s (${Math.round((sync.consumed * 1000) / sync.ms)} rows/s), quarantined ${sync.quarantined}`);
-    await db.raw('ANALYZE TABLE report_monthly, report_contracts, erp_records');
+    await db.raw('ANALYZE TABLE report_customer_months, report_region_months, report_contracts, erp_records');
     const counts = {
       delivery_lines: Number((await db('report_facts').where('kind', 'shipped').count({ n: '*' }))[0]!.n),
       invoices: Number((await db('erp_records').where('interface', 'invoice').count({ n: '*' }))[0]!.n),
       contracts: Number((await db('report_contracts').count({ n: '*' }))[0]!.n),
     };
-    const summaryRows = { report_monthly: Number((await db('report_monthly').count({ n: '*' }))[0]!.n), report_contracts: counts.contracts };
+    const summaryRows = {
+      report_customer_months: Number((await db('report_customer_months').count({ n: '*' }))[0]!.n),
+      report_region_months: Number((await db('report_region_months').count({ n: '*' }))[0]!.n),
+      report_contracts: counts.contracts,
+    };
 
     const sm = await ctx.signIn(portal.url, 'sales.manager');
     const am = await ctx.signIn(portal.url, 'account.manager');

@@ -185,10 +185,10 @@ async function assertSummariesMatchRebuild(db: Knex) {
   const snap = async () => {
     const norm = (rows: Record<string, unknown>[]) =>
       rows
-        .filter((r) => measures.some((k) => Number(r[k]) !== 0))
+        .filter((r) => measures.some((k) => r[k] !== undefined && Number(r[k]) !== 0))
         .map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, measures.includes(k) ? Number(v) : v]))))
         .sort();
-    return { monthly: norm(await db('report_monthly').select('*')), contracts: norm(await db('report_contracts').select('*')) };
+    return { monthly: norm(await db('report_customer_months').select('*')), regions: norm(await db('report_region_months').select('*')), contracts: norm(await db('report_contracts').select('*')) };
   };
   const kept = await snap();
   await rebuildProjection(db);

@@ -1,6 +1,7 @@
 // The reports' projection of synced ERP documents: one fact row per contracted, scheduled, shipped or settled line
-// (report_facts) and two summaries kept by delta (report_monthly, report_contracts). The sync calls projectRecords in
-// the transaction that writes the documents (issue 8: summaries maintained with their rows, never able to drift).
+// (report_facts) and the summaries kept by delta (report_customer_months, report_region_months with their '*' roll-ups,
+// report_contracts). The sync calls projectRecords in the transaction that writes the documents (issue 8: summaries
+// maintained with their rows, never able to drift).
 import type { Knex } from 'knex';
 import { amountFen } from '../../../../shared/units.js';
 
@@ -201,7 +202,10 @@ function factsOf(iface: string, docKey: string, p: Loose, look: Awaited<ReturnTy
   return [];
 }
 
-const monthKey = (f: Fact) => `${f.month}\u0000${f.customer_code}\u0000${f.variety}\u0000${f.province}\u0000${f.city}`;
+/** The roll-up value of the variety and customer columns: every variety, every customer. */
+export const ALL = '*';
+interface CustomerMonth { variety: string; month: string; customer: string; m: Measures }
+interface RegionMonth { variety: string; customer: string; month: string; province: string; city: string; kg: number; fen: number }
 
 /**
  * Replaces the facts of the given documents with the facts of their current versions and moves the summaries by the
@@ -232,12 +236,24 @@ export async function projectRecords(trx: Knex.Transaction, records: ProjectedRe
   }
   await chunked(fresh, CHUNK, (part) => trx('report_facts').insert(part));
 
-  const monthly = new Map<string, { key: Fact; m: Measures }>();
+  const customerMonths = new Map<string, CustomerMonth>();
+  const regionMonths = new Map<string, RegionMonth>();
   const contracts = new Map<string, { customer: string; m: Measures }>();
   const apply = (f: Fact, sign: 1 | -1) => {
-    const mk = monthKey(f);
-    if (!monthly.has(mk)) monthly.set(mk, { key: f, m: zero() });
-    addFact(monthly.get(mk)!.m, f, sign);
+    // Each fact adds to its own row and to the roll-ups over varieties, customers, and both.
+    for (const variety of [f.variety, ALL]) {
+      for (const customer of [f.customer_code, ALL]) {
+        const ck = `${variety}\u0000${f.month}\u0000${customer}`;
+        if (!customerMonths.has(ck)) customerMonths.set(ck, { variety, month: f.month, customer, m: zero() });
+        addFact(customerMonths.get(ck)!.m, f, sign);
+        if (f.kind !== 'shipped') continue;
+        const rk = `${ck}\u0000${f.province}\u0000${f.city}`;
+        if (!regionMonths.has(rk)) regionMonths.set(rk, { variety, customer, month: f.month, province: f.province, city: f.city, kg: 0, fen: 0 });
+        const r = regionMonths.get(rk)!;
+        r.kg += sign * f.kg;
+        r.fen += sign * f.fen;
+      }
+    }
     if (f.contract_key) {
       if (!contracts.has(f.contract_key)) contracts.set(f.contract_key, { customer: f.customer_code, m: zero() });
       const c = contracts.get(f.contract_key)!;
@@ -248,7 +264,7 @@ export async function projectRecords(trx: Knex.Transaction, records: ProjectedRe
   for (const f of old) apply(f, -1);
   for (const f of fresh) apply(f, 1);
 
-  await addMonthly(trx, [...monthly.values()].filter((x) => MEASURES.some((k) => x.m[k] !== 0)));
+  await addMonths(trx, [...customerMonths.values()].filter((x) => MEASURES.some((k) => x.m[k] !== 0)), [...regionMonths.values()].filter((x) => x.kg !== 0 || x.fen !== 0));
   const orderBatch = mine.some((r) => r.interface === 'sales_order');
   const signed = orderBatch ? await contractDates(trx, [...contracts.keys()]) : null;
   await addContracts(trx, [...contracts].map(([key, c]) => ({ key, ...c, order: signed?.get(key) })), orderBatch);
@@ -307,10 +323,15 @@ function upsertAdd(db: Db, table: string, keyCols: string[], cols: string[], add
   return db.raw(`${head} ON CONFLICT (${keyCols.join(', ')}) DO UPDATE SET ${sets.join(', ')}`, values);
 }
 
-async function addMonthly(db: Db, deltas: Array<{ key: Fact; m: Measures }>) {
-  const keyCols = ['month', 'customer_code', 'variety', 'province', 'city'];
-  await chunked(deltas, CHUNK, (part) =>
-    upsertAdd(db, 'report_monthly', keyCols, [...keyCols, ...MEASURES], MEASURES, [], part.map((d) => [d.key.month, d.key.customer_code, d.key.variety, d.key.province, d.key.city, ...MEASURES.map((k) => d.m[k])])),
+async function addMonths(db: Db, customers: CustomerMonth[], regions: RegionMonth[]) {
+  const cKeys = ['variety', 'month', 'customer_code'];
+  await chunked(customers, CHUNK, (part) =>
+    upsertAdd(db, 'report_customer_months', cKeys, [...cKeys, ...MEASURES], MEASURES, [], part.map((d) => [d.variety, d.month, d.customer, ...MEASURES.map((k) => d.m[k])])),
+  );
+  const rKeys = ['variety', 'customer_code', 'month', 'province', 'city'];
+  const rMeasures = ['shipped_kg', 'shipped_fen'];
+  await chunked(regions, CHUNK, (part) =>
+    upsertAdd(db, 'report_region_months', rKeys, [...rKeys, ...rMeasures], rMeasures, [], part.map((d) => [d.variety, d.customer, d.month, d.province, d.city, d.kg, d.fen])),
   );
 }
 
@@ -327,7 +348,8 @@ async function addContracts(db: Db, deltas: Array<{ key: string; customer: strin
  */
 export async function rebuildProjection(db: Knex): Promise<void> {
   await db('report_facts').delete();
-  await db('report_monthly').delete();
+  await db('report_customer_months').delete();
+  await db('report_region_months').delete();
   await db('report_contracts').delete();
   for (const iface of Object.keys(KIND_OF)) {
     let after = '';

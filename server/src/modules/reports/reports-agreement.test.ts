@@ -32,7 +32,7 @@ before(async () => {
   assert.ok(runs.every((r) => r.status === 'done'));
   sm = (await t.signIn(boss.username)).token;
   am = (await t.signIn(manager.username)).token;
-  months = (await t.db('report_monthly').distinct('month').orderBy('month')).map((r: any) => r.month);
+  months = (await t.db('report_customer_months').distinct('month').orderBy('month')).map((r: any) => r.month);
   assert.ok(months.length >= 3, 'the world spans several months');
 });
 after(async () => t?.close());
@@ -78,10 +78,10 @@ test('the summaries the sync kept equal a recomputation from erp_records', async
   const snap = async () => {
     const norm = (rows: any[]) =>
       rows
-        .filter((r) => measures.some((k) => Number(r[k]) !== 0))
+        .filter((r) => measures.some((k) => r[k] !== undefined && Number(r[k]) !== 0))
         .map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, measures.includes(k) ? Number(v) : v]))))
         .sort();
-    return { monthly: norm(await t.db('report_monthly').select('*')), contracts: norm(await t.db('report_contracts').select('*')), facts: (await t.db('report_facts').count({ n: '*' }))[0] };
+    return { monthly: norm(await t.db('report_customer_months').select('*')), regions: norm(await t.db('report_region_months').select('*')), contracts: norm(await t.db('report_contracts').select('*')), facts: (await t.db('report_facts').count({ n: '*' }))[0] };
   };
   const kept = await snap();
   assert.ok(kept.monthly.length > 0);

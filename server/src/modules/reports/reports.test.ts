@@ -235,12 +235,13 @@ describe('who sees what', () => {
 /** Every summary row with a non-zero figure, in a stable order. */
 async function snapshot() {
   const measures = ['contracted_kg', 'contracted_fen', 'scheduled_kg', 'shipped_kg', 'shipped_fen', 'settled_fen'];
-  const nonZero = (r: any) => measures.some((m) => Number(r[m]) !== 0);
+  const nonZero = (r: any) => measures.some((m) => r[m] !== undefined && Number(r[m]) !== 0);
   const norm = (r: any) => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, measures.includes(k) ? Number(v) : v])));
-  const monthly = (await t.db('report_monthly').select('*')).filter(nonZero).map(norm).sort();
+  const monthly = (await t.db('report_customer_months').select('*')).filter(nonZero).map(norm).sort();
+  const regions = (await t.db('report_region_months').select('*')).filter(nonZero).map(norm).sort();
   const contracts = (await t.db('report_contracts').select('*')).filter(nonZero).map(norm).sort();
   const facts = (await t.db('report_facts').select('*')).map((r: any) => JSON.stringify({ ...r, kg: Number(r.kg), fen: Number(r.fen) })).sort();
-  return { monthly, contracts, facts };
+  return { monthly, regions, contracts, facts };
 }
 
 describe('summaries kept by the sync', () => {

@@ -259,7 +259,7 @@ export async function managers(db: Db, p: Principal, q: ManagersQuery, today = c
   }
 
   const [sums, signed] = await Promise.all([
-    store.monthlySums(db, { scope, from, to, variety: q.variety }, ['customer_code']),
+    store.customerMonthSums(db, { scope, from, to, variety: q.variety }, ['customer_code']),
     store.contractsSignedByCustomer(db, scope, `${from}-01`, lastDay(to), overdueBefore(today)),
   ]);
   const perCustomer = new Map<string, Figures>();
@@ -319,9 +319,9 @@ export async function regionalFlow(db: Db, p: Principal, q: RegionalFlowQuery, t
   const scope = codeScope(p, q.classId);
   const base = { scope, variety: q.variety, province: q.province };
   const [now, before, links] = await Promise.all([
-    store.monthlySums(db, { ...base, from, to }, ['province', 'city'], { shippedOnly: true }),
-    store.monthlySums(db, { ...base, from: previousFrom, to: previousTo }, ['province', 'city'], { shippedOnly: true }),
-    store.monthlySums(db, { ...base, from, to }, ['variety', 'province'], { shippedOnly: true }),
+    store.regionSums(db, { ...base, from, to }, ['province', 'city']),
+    store.regionSums(db, { ...base, from: previousFrom, to: previousTo }, ['province', 'city']),
+    store.regionSums(db, { ...base, from, to }, ['variety', 'province']),
   ]);
   const cities = new Map<string, { province: string; city: string; now: number; before: number }>();
   for (const [rows, which] of [[now, 'now'], [before, 'before']] as const) {
@@ -376,9 +376,9 @@ export async function overview(db: Db, p: Principal, q: OverviewQuery, today = c
   const scope = codeScope(p, q.classId);
   const f = { scope, from, to, variety: q.variety };
   const [byVariety, byMonth, byCustomer, allocation] = await Promise.all([
-    store.monthlySums(db, f, ['variety']),
-    store.monthlySums(db, f, ['month']),
-    store.monthlySums(db, f, ['customer_code']),
+    store.customerMonthSums(db, f, ['variety']),
+    store.customerMonthSums(db, f, ['month']),
+    store.customerMonthSums(db, f, ['customer_code']),
     allocationAnswered(db, { fromMonth: from, toMonth: to, variety: q.variety, classId: q.classId, managerId: isCustomer(p) || p.role !== 'account_manager' ? undefined : p.userId }),
   ]);
   const known = await store.customersByCode(db, byCustomer.map((r) => r.customer_code));

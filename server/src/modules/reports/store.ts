@@ -1,5 +1,6 @@
 // The reports' queries: the fund ledger over synced receipts and invoices, and the summaries the sync keeps
-// (report_monthly, report_contracts). The caller's customer scope is a set of customer codes applied in the query.
+// (report_customer_months, report_region_months, report_contracts). The caller's customer scope is a set of customer
+// codes applied in the query.
 import type { Knex } from 'knex';
 
 type Db = Knex | Knex.Transaction;
@@ -192,19 +193,27 @@ export interface MonthlyFilter {
   to: string;
   variety?: string;
   province?: string;
-  customerCode?: string;
 }
 
 export type Sums = Record<(typeof MEASURE_COLS)[number], number>;
+/** The roll-up value of variety and customer_code in the month summaries (see projection.ts). */
+const ALL = '*';
 
-/** Sums of report_monthly over the filter, grouped by the given columns. */
-export async function monthlySums(db: Db, f: MonthlyFilter, groupBy: string[], opts: { shippedOnly?: boolean } = {}): Promise<Array<Record<string, string> & Sums>> {
-  const q = db('report_monthly as m').whereBetween('m.month', [f.from, f.to]);
-  inScope(q, f.scope, 'm.customer_code');
-  if (f.variety) q.where('m.variety', f.variety);
-  if (f.province) q.where('m.province', f.province);
-  if (f.customerCode) q.where('m.customer_code', f.customerCode);
-  if (opts.shippedOnly) q.where('m.province', '<>', '').andWhere('m.shipped_kg', '<>', 0);
+/**
+ * Sums of report_customer_months over the filter, grouped by customer, month or variety. Without a variety grouping
+ * the roll-up over varieties is read; without a customer grouping and scope, the roll-up over customers: so that a
+ * report reads one row per customer-month (or per month) whatever the number of documents behind it.
+ */
+export async function customerMonthSums(db: Db, f: MonthlyFilter, groupBy: Array<'customer_code' | 'month' | 'variety'>): Promise<Array<Record<string, string> & Sums>> {
+  const q = db('report_customer_months as m').whereBetween('m.month', [f.from, f.to]);
+  if (groupBy.includes('variety')) {
+    q.whereNot('m.variety', ALL);
+    if (f.variety) q.where('m.variety', f.variety);
+  } else q.where('m.variety', f.variety ?? ALL);
+  if (groupBy.includes('customer_code') || !f.scope.all) {
+    q.whereNot('m.customer_code', ALL);
+    inScope(q, f.scope, 'm.customer_code');
+  } else q.where('m.customer_code', ALL);
   q.select(groupBy.map((c) => `m.${c}`));
   for (const c of MEASURE_COLS) q.sum({ [c]: `m.${c}` });
   if (groupBy.length) q.groupBy(groupBy.map((c) => `m.${c}`));
@@ -214,5 +223,25 @@ export async function monthlySums(db: Db, f: MonthlyFilter, groupBy: string[], o
     for (const g of groupBy) out[g] = r[g];
     for (const c of MEASURE_COLS) out[c] = num(r[c]);
     return out as Record<string, string> & Sums;
+  });
+}
+
+/** Shipped tonnage and amount of report_region_months over the filter, by destination (and variety). */
+export async function regionSums(db: Db, f: MonthlyFilter, groupBy: Array<'province' | 'city' | 'variety'>): Promise<Array<Record<string, string> & { shipped_kg: number; shipped_fen: number }>> {
+  const q = db('report_region_months as m').whereBetween('m.month', [f.from, f.to]);
+  if (groupBy.includes('variety')) {
+    q.whereNot('m.variety', ALL);
+    if (f.variety) q.where('m.variety', f.variety);
+  } else q.where('m.variety', f.variety ?? ALL);
+  if (f.scope.all) q.where('m.customer_code', ALL);
+  else q.whereNot('m.customer_code', ALL).whereIn('m.customer_code', f.scope.codes);
+  if (f.province) q.where('m.province', f.province);
+  q.select(groupBy.map((c) => `m.${c}`)).sum({ shipped_kg: 'm.shipped_kg', shipped_fen: 'm.shipped_fen' }).groupBy(groupBy.map((c) => `m.${c}`));
+  q.havingRaw('SUM(m.shipped_kg) <> 0');
+  const rows = await q;
+  return rows.map((r: any) => {
+    const out: Record<string, any> = { shipped_kg: num(r.shipped_kg), shipped_fen: num(r.shipped_fen) };
+    for (const g of groupBy) out[g] = r[g];
+    return out as Record<string, string> & { shipped_kg: number; shipped_fen: number };
   });
 }
