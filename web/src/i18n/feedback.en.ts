@@ -101,6 +101,8 @@ const feedbackEn: typeof feedbackZh = {
       closed: 'Close',
     },
     reopen: 'Not resolved: reopen',
+    withdraw: 'Withdraw',
+    closeUnrated: 'Close without rating',
     comment: 'Comment',
     commentRequired: 'Please add a comment',
     done: 'State changed',

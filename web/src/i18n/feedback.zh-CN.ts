@@ -99,6 +99,8 @@ const feedbackZh = {
       closed: '关闭',
     },
     reopen: '未解决，重新打开',
+    withdraw: '撤回反馈',
+    closeUnrated: '不评价，直接关闭',
     comment: '说明',
     commentRequired: '请填写说明',
     done: '状态已更新',
