@@ -142,6 +142,8 @@ test('staff assign an item to another member of staff; customers may not, and on
   const f = await submit('userA');
   const moved = await ok('sales', 'POST', `/api/feedback/${f.id}/assign`, { assigneeId: people.am.id });
   assert.equal(moved.assignee.id, people.am.id);
+  const again = await ok('sales', 'POST', `/api/feedback/${f.id}/assign`, { assigneeId: people.am.id });
+  assert.equal(again.assignee.id, people.am.id, 'assigning the same person again is a no-op');
   assert.equal((await as('userA', 'POST', `/api/feedback/${f.id}/assign`, { assigneeId: people.am.id })).statusCode, 403);
   const bad = await as('sales', 'POST', `/api/feedback/${f.id}/assign`, { assigneeId: people.userA.id });
   assert.equal(code(bad), 'feedback.assignee_invalid');

@@ -24,7 +24,7 @@ import { chinaDayStartUtc, chinaMonth } from '../../china-time.js';
 import { fromDbTime, toDbTime } from '../../db/knex.js';
 import { AppError, Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
 import { isCustomer, type Principal } from '../../plugins/access.js';
-import { audit, type Actor } from '../../plugins/audit.js';
+import { audit, unchanged, type Actor } from '../../plugins/audit.js';
 import { nextNumber } from '../allocation/intents.js';
 import * as certificates from '../certificates/store.js';
 import * as contracts from '../contracts/store.js';
@@ -484,7 +484,11 @@ export async function assign(trx: Knex.Transaction, deps: FeedbackDeps, p: Princ
   checkOpen(row);
   const person = (await store.staffWithLoad(trx)).find((u) => u.id === assigneeId);
   if (!person) throw new Invalid('feedback.assignee_invalid', 'Assign to an active member of mill staff', { assigneeId });
-  if (row.assignee_id === assigneeId) return getFeedback(trx, deps, p, id);
+  if (row.assignee_id === assigneeId) {
+    // Assigning the person already assigned changes nothing, and records nothing.
+    unchanged(actor);
+    return getFeedback(trx, deps, p, id);
+  }
   await change(trx, deps, p, actor, row, {
     action: 'feedback.assigned',
     set: { assignee_id: assigneeId },
