@@ -237,6 +237,21 @@ test('of two staff members changing the same item at once, one wins and the othe
   assert.equal(states.length, 1, 'the loser left nothing in the thread');
 });
 
+test('a customer and the mill replying at the same moment both get through, and each reply is notified', async () => {
+  const f = await submit('userA');
+  await ok('quality', 'POST', `/api/feedback/${f.id}/messages`, { text: '先回复一次' });
+  const [a, b] = await Promise.all([
+    as('userA', 'POST', `/api/feedback/${f.id}/messages`, { text: '补充：第二批也有' }),
+    as('quality', 'POST', `/api/feedback/${f.id}/messages`, { text: '请提供炉号' }),
+  ]);
+  assert.equal(a.statusCode, 200, a.body);
+  assert.equal(b.statusCode, 200, b.body);
+  const replies = await t.db('feedback_messages').where({ feedback_id: f.id, kind: 'reply' }).count({ n: '*' });
+  assert.equal(Number(replies[0].n), 3);
+  const toCustomer = await t.db('notifications').where({ user_id: people.userA.id, kind: 'feedback.answered' }).where('idempotency_key', 'like', `feedback.replied:${f.id}:%`).count({ n: '*' });
+  assert.equal(Number(toCustomer[0].n), 2);
+});
+
 // ---- timers ----
 
 test('overdue is computed from the category targets on the server’s clock, and the overdue filter finds exactly those items', async () => {

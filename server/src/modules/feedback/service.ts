@@ -264,11 +264,14 @@ async function change(trx: Knex.Transaction, deps: FeedbackDeps, p: Principal, a
   }
   // Response time is measured to the mill's first act the customer sees: a reply or a change of state.
   if (side === 'mill' && !internal && row.first_responded_at === null && (c.to !== undefined || c.message?.kind === 'reply')) set.first_responded_at = at;
-  const n = await store.guardedUpdate(trx, row.id, row.row_version, set);
+  // What depends on the item as read (its state, assignee, rating, first answer) changes only at the version read;
+  // a plain reply, note or attachment only adds to the thread, so two of them at once both go through.
+  const guarded = c.to !== undefined || c.set !== undefined || set.first_responded_at !== undefined;
+  const n = guarded ? await store.guardedUpdate(trx, row.id, row.row_version, set) : await store.touch(trx, row.id, set);
   if (n !== 1) throw new Conflict('feedback.stale', 'The item changed at the same moment; reload it');
 
-  if (c.message) {
-    await store.insertMessage(trx, {
+  const messageId = c.message
+    ? await store.insertMessage(trx, {
         feedback_id: row.id,
         kind: c.message.kind,
         side,
@@ -277,13 +280,13 @@ async function change(trx: Knex.Transaction, deps: FeedbackDeps, p: Principal, a
         from_state: c.to !== undefined ? row.state : null,
         to_state: c.to !== undefined ? c.to : null,
         user_id: p.userId,
-      author: p.displayName || p.username,
-      at,
-    });
-  }
-  await audit(trx, actor, { action: c.action, entity: 'feedback', entityId: row.id, details: { feedbackNo: row.feedback_no, from: row.state, to, rowVersion: row.row_version + 1, ...c.details } });
+        author: p.displayName || p.username,
+        at,
+      })
+    : null;
+  await audit(trx, actor, { action: c.action, entity: 'feedback', entityId: row.id, details: { feedbackNo: row.feedback_no, from: row.state, to, messageId, ...c.details } });
 
-  const key = `feedback.${c.action.replace(/^feedback\./, '')}:${row.id}:v${row.row_version + 1}`;
+  const key = `feedback.${c.action.replace(/^feedback\./, '')}:${row.id}:${messageId === null ? `v${row.row_version + 1}` : `m${messageId}`}`;
   const after = { ...row, state: to };
   if (!internal) {
     if (side === 'mill') {

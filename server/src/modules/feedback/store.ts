@@ -233,6 +233,13 @@ export async function guardedUpdate(trx: Db, id: number, rowVersion: number, cha
     .update({ ...changes, row_version: rowVersion + 1 });
 }
 
+/** Touches an item without a version check (an addition to its thread), still moving its version on. */
+export async function touch(trx: Db, id: number, changes: Record<string, unknown>): Promise<number> {
+  return trx('feedback_items')
+    .where({ id })
+    .update({ ...changes, row_version: trx.raw('row_version + 1') });
+}
+
 export async function insertMessage(trx: Db, row: Omit<MessageRow, 'id'>): Promise<number> {
   const [id] = await trx('feedback_messages').insert(row);
   return Number(id);
