@@ -233,10 +233,11 @@ export async function guardedUpdate(trx: Db, id: number, rowVersion: number, cha
     .update({ ...changes, row_version: rowVersion + 1 });
 }
 
-/** Touches an item without a version check (an addition to its thread), still moving its version on. */
+/** Touches an open item without a version check (an addition to its thread), still moving its version on. */
 export async function touch(trx: Db, id: number, changes: Record<string, unknown>): Promise<number> {
   return trx('feedback_items')
     .where({ id })
+    .whereNot('state', 'closed')
     .update({ ...changes, row_version: trx.raw('row_version + 1') });
 }
 
