@@ -58,6 +58,7 @@ const feedbackEn: typeof feedbackZh = {
     certificatePlaceholder: 'Type a certificate number',
     attachments: 'Attachments',
     attachHint: 'Images (PNG, JPEG, GIF, WebP) or PDF, at most {size} each',
+    target: 'The mill answers within {first} hours and resolves within {resolution} hours',
   },
   detail: {
     links: 'Linked documents',

@@ -56,6 +56,7 @@ const feedbackZh = {
     certificatePlaceholder: '输入质保书编号查找',
     attachments: '附件',
     attachHint: '图片（PNG、JPEG、GIF、WebP）或 PDF，每个不超过 {size}',
+    target: '钢厂承诺 {first} 小时内首次响应，{resolution} 小时内处理完毕',
   },
   detail: {
     links: '关联单据',
