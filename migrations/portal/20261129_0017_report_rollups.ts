@@ -1,7 +1,7 @@
 // Reports (issue 8): the month summary split in two, each with its roll-up rows ('*' = every variety, every customer),
 // so that a report reads a few thousand rows at any data size: per customer (managers, classes, scoped reports) and
-// per destination (regional flow). Measured: a year of the single month × customer × variety × destination table
-// was about 430,000 rows at the issue's scale, too many to sum within 300 ms.
+// per destination (regional flow). Estimated: a year of the single month × customer × variety × destination table
+// would be about 430,000 rows at the issue's scale (2,000 customers), too many to sum within 300 ms.
 import type { Knex } from 'knex';
 import { rebuildProjection } from '../../server/src/modules/reports/projection.js';
 
