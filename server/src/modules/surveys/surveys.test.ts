@@ -369,6 +369,16 @@ test('event surveys: a delivery note, a completed contract or a resolved feedbac
   assert.equal(inv.ref, 'delivery_note:DN-SURVEY-1');
   assert.ok(inv.closes_at, 'an event invitation has its own answering window');
   assert.ok(await invitationOf('userC', dv.id));
+
+  // A sales order the ERP closed completes its contract; an open one does not.
+  const cc = await published({ kind: 'event', triggerEvent: 'contract_completed', opensAt: null, closesAt: null, target: { all: true }, sections: [{ id: 's', title: '', questions: [QS[3]] }] });
+  const d = await makeOrganisation(t.db, { code: 'SURVEYD' });
+  const later = toDbTime(new Date(Date.now() + 2000));
+  for (const [key, status] of [['SO-SURVEY-2', 'open'], ['SO-SURVEY-3', 'closed']] as const) {
+    await t.db('erp_records').insert({ interface: 'sales_order', doc_key: key, seq: 1, staging_id: 3, deleted: false, payload: JSON.stringify({ orderNo: key, customerCode: 'SURVEYD', status }), customer_code: 'SURVEYD', synced_at: later });
+  }
+  assert.deepEqual(await erpEvents(t.db, t.config.surveys), { invited: 1 });
+  assert.deepEqual((await t.db('survey_invitations').where({ survey_id: cc.id, customer_id: d })).map((i: { ref: string; event: string }) => [i.event, i.ref]), [['contract_completed', 'sales_order:SO-SURVEY-3']]);
 });
 
 test('access: only sales managers and admins build; customers answer; nobody reads what is not theirs', async () => {
