@@ -67,8 +67,9 @@ function addFact(m: Measures, f: Fact, sign: 1 | -1) {
 
 const isMysql = (db: Db) => String(db.client.config.client).includes('mysql');
 // 1,000 keys or rows per statement: round trips, not rows, are what the projection costs the sync (measured with
-// BENCH_ONLY=sync_apply_mariadb); 1,000 × 12 bindings stays far below SQLite's 32,766.
+// BENCH_ONLY=sync_apply_mariadb). knex inserts into SQLite as a compound SELECT, limited to 500 terms.
 const CHUNK = 1000;
+const factChunk = (db: Db) => (isMysql(db) ? CHUNK : 400);
 async function chunked<T>(items: T[], size: number, fn: (part: T[]) => Promise<unknown>) {
   for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
 }
@@ -238,7 +239,7 @@ export async function projectRecords(trx: Knex.Transaction, records: ProjectedRe
       if (had.length) await trx('report_facts').where('kind', kind).whereIn('doc_key', had).delete();
     });
   }
-  await chunked(fresh, CHUNK, (part) => trx('report_facts').insert(part));
+  await chunked(fresh, factChunk(trx), (part) => trx('report_facts').insert(part));
 
   const customerMonths = new Map<string, CustomerMonth>();
   const regionMonths = new Map<string, RegionMonth>();

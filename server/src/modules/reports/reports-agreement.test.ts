@@ -29,7 +29,7 @@ before(async () => {
   }
   await writeRows(t.stores.staging, rows);
   const runs = await syncUntilIdle({ db: t.db, staging: t.stores.staging, config: t.config }, { trigger: 'script', holder: 'test' });
-  assert.ok(runs.every((r) => r.status === 'done'));
+  assert.ok(runs.every((r) => r.status === 'done'), JSON.stringify(runs.find((r) => r.status !== 'done')));
   sm = (await t.signIn(boss.username)).token;
   am = (await t.signIn(manager.username)).token;
   months = (await t.db('report_customer_months').distinct('month').orderBy('month')).map((r: any) => r.month);
