@@ -2,7 +2,7 @@
 // rows; a customer's reach is applied in the query (customer_id = its organisation).
 import type { Knex } from 'knex';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
-import { isDuplicateKey } from '../../db/knex.js';
+import { forUpdate, isDuplicateKey } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -124,9 +124,14 @@ export const invitationsToNotify = (db: Db, surveyId: number): Promise<Invitatio
 export const invitationsToRemind = (db: Db, surveyId: number): Promise<InvitationRow[]> =>
   db('survey_invitations').where('survey_id', surveyId).whereNotNull('notified_at').whereNull('reminded_at').orderBy('id');
 
-/** The latest event-triggered invitation of a customer, for the minimum interval between two. */
-export async function lastEventInvitation(db: Db, customerId: number): Promise<string | null> {
-  const r = await db('survey_invitations').where('customer_id', customerId).whereNotNull('event').max({ at: 'created_at' }).first();
+/**
+ * The latest event-triggered invitation of a customer, for the minimum interval between two. Takes the customer's
+ * event lock first (a row of survey_state, held to the end of the transaction) and reads with a locking read, so two
+ * concurrent events for one customer are decided one after the other, the second seeing the first's invitation.
+ */
+export async function lastEventInvitation(trx: Knex.Transaction, customerId: number): Promise<string | null> {
+  await trx('survey_state').insert({ name: `event_lock:${customerId}`, value: '1' }).onConflict('name').merge();
+  const r = await forUpdate(trx, trx('survey_invitations').where('customer_id', customerId).whereNotNull('event').max({ at: 'created_at' })).first();
   return (r?.at as string | null) ?? null;
 }
 

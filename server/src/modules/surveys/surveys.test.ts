@@ -370,6 +370,12 @@ test('event surveys: a delivery note, a completed contract or a resolved feedbac
   assert.ok(inv.closes_at, 'an event invitation has its own answering window');
   assert.ok(await invitationOf('userC', dv.id));
 
+  // Two events for one customer at the same moment: the interval lets one through.
+  const e = await makeOrganisation(t.db, { code: 'SURVEYE' });
+  const race = await Promise.all(['feedback:10', 'feedback:11', 'feedback:12'].map((ref) => t.app.surveys.onEvent(t.db, { event: 'feedback_resolved', customerId: e, ref })));
+  assert.equal(race.filter((o) => o.invited).length, 1, JSON.stringify(race));
+  assert.equal((await t.db('survey_invitations').where({ customer_id: e })).length, 1);
+
   // A sales order the ERP closed completes its contract; an open one does not.
   const cc = await published({ kind: 'event', triggerEvent: 'contract_completed', opensAt: null, closesAt: null, target: { all: true }, sections: [{ id: 's', title: '', questions: [QS[3]] }] });
   const d = await makeOrganisation(t.db, { code: 'SURVEYD' });
