@@ -125,6 +125,19 @@ function checkInput(body: SurveyInput): void {
   }
 }
 
+/** The targeting as stored: fixed key order, empty lists left out, lists sorted, so equal targetings compare equal. */
+export function canonicalTarget(t: Target): string {
+  const list = <T extends string | number>(l: T[] | undefined) => (l && l.length ? [...new Set(l)].sort() : undefined);
+  return JSON.stringify({
+    all: t.all,
+    classIds: list(t.classIds),
+    provinces: list(t.provinces),
+    varieties: list(t.varieties),
+    grades: list(t.grades),
+    customerIds: list(t.customerIds),
+  });
+}
+
 function rowFields(body: SurveyInput) {
   return {
     title: body.title.trim(),
@@ -135,7 +148,7 @@ function rowFields(body: SurveyInput) {
     anonymous: body.anonymous,
     opens_at: body.opensAt ? toDbTime(new Date(body.opensAt)) : null,
     closes_at: body.closesAt ? toDbTime(new Date(body.closesAt)) : null,
-    target: JSON.stringify(body.target),
+    target: canonicalTarget(body.target),
     definition: JSON.stringify(body.sections),
   };
 }
@@ -159,7 +172,8 @@ export async function updateSurvey(trx: Knex.Transaction, p: Principal, actor: A
   if (r.state === 'closed') throw new Conflict('survey.closed', 'A closed survey cannot change; make a new version');
   const next = rowFields(body);
   if (r.state !== 'draft') {
-    const locked = (['kind', 'trigger_event', 'answer_per', 'target', 'opens_at'] as const).filter((k) => String(next[k]) !== String(r[k]));
+    const locked = (['kind', 'trigger_event', 'answer_per', 'opens_at'] as const).filter((k) => String(next[k]) !== String(r[k]));
+    if (next.target !== canonicalTarget(JSON.parse(r.target) as Target)) locked.push('target' as never);
     if (Boolean(r.anonymous) !== body.anonymous) locked.push('anonymous' as never);
     if (r.state === 'open' && next.opens_at !== r.opens_at) locked.push('opens_at');
     if (locked.length) throw new Conflict('survey.published_locked', 'Who is asked and how cannot change after publishing', { fields: [...new Set(locked)] });

@@ -275,6 +275,9 @@ test('once answered, questions cannot be removed or change type: a new version i
   assert.equal(retyped.json().error.code, 'survey.has_answers');
   const retitled = await as('sales', 'PUT', `/api/surveys/${s.id}`, input({ ...kept, sections: [{ id: 's1', title: '一', questions: [...QS.slice(0, 6), { id: 'extra', type: 'short_text', title: '新增', required: false }] }] }));
   assert.equal(retitled.statusCode, 200, 'adding a question is fine');
+  // The same targeting written differently is no change.
+  const same = await as('sales', 'PUT', `/api/surveys/${s.id}`, input({ ...kept, target: { customerIds: [w.customerA], grades: [], all: false } as never, sections: retitled.json().sections }));
+  assert.equal(same.statusCode, 200, same.body);
   const retarget = await as('sales', 'PUT', `/api/surveys/${s.id}`, input({ ...kept, target: { all: true }, sections: retitled.json().sections }));
   assert.equal(retarget.json().error.code, 'survey.published_locked');
   const v2 = await as('sales', 'POST', `/api/surveys/${s.id}/versions`);
