@@ -154,6 +154,18 @@ test('staff assign an item to another member of staff; customers may not, and on
   assert.ok(audit);
 });
 
+test('the list filters by number or subject, category, state and open items', async () => {
+  const f = await submit('userB', { category: 'documents', subject: '质保书炉号错误_%' });
+  const ids = async (query: string) => (await ok('userB', 'GET', `/api/feedback?pageSize=200&${query}`)).items.map((i: { id: number }) => i.id);
+  assert.deepEqual(await ids(`q=${encodeURIComponent('炉号错误_%')}`), [f.id]);
+  assert.deepEqual(await ids(`q=${f.feedbackNo}`), [f.id]);
+  assert.deepEqual(await ids('q=%25'), [f.id], 'a % is taken literally');
+  assert.ok((await ids('category=documents')).includes(f.id));
+  assert.ok(!(await ids('category=delivery')).includes(f.id));
+  assert.ok((await ids('state=new&open=true')).includes(f.id));
+  assert.ok(!(await ids('state=closed')).includes(f.id));
+});
+
 // ---- the state machine ----
 
 /** An item of customer A put straight into a state, as the table's starting point. */

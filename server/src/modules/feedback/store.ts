@@ -2,7 +2,6 @@
 import type { Knex } from 'knex';
 import type { FeedbackCategory, FeedbackMessageKind, FeedbackState } from '../../../../shared/api/feedback.js';
 import { STAFF_ROLES } from '../../../../shared/roles.js';
-import { likeContains } from '../../db/knex.js';
 import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/access.js';
 
 type Db = Knex | Knex.Transaction;
@@ -155,18 +154,28 @@ function withNames(db: Db) {
  */
 export function scopeFeedback<T extends Knex.QueryBuilder>(qb: T, p: Principal): T {
   if (isCustomer(p)) return scopeToCustomers(qb, p, 'f.customer_id');
-  if (p.role === 'account_manager') return qb.where((w) => void scopeToCustomers(w, p, 'f.customer_id').orWhere('f.assignee_id', p.userId)) as T;
-  if (p.role === 'quality_staff') return qb.where((w) => void w.whereIn('f.category', QUALITY_CATEGORIES).orWhere('f.assignee_id', p.userId)) as T;
+  if (p.role === 'account_manager') {
+    return qb.where((w) => {
+      scopeToCustomers(w, p, 'f.customer_id').orWhere('f.assignee_id', p.userId);
+    }) as T;
+  }
+  if (p.role === 'quality_staff') {
+    return qb.where((w) => {
+      w.whereIn('f.category', QUALITY_CATEGORIES).orWhere('f.assignee_id', p.userId);
+    }) as T;
+  }
   return qb;
 }
 
 /** Overdue at `now`: no first answer by its due time, or (unless waiting for the customer) not resolved by its due time. */
 export function whereOverdue<T extends Knex.QueryBuilder>(qb: T, now: string): T {
-  return qb.whereNotIn('f.state', ['resolved', 'closed']).where((w) =>
-    void w
-      .where((a) => void a.whereNull('f.first_responded_at').andWhere('f.first_response_due_at', '<', now))
-      .orWhere((b) => void b.whereNot('f.state', 'waiting_for_customer').andWhere('f.resolution_due_at', '<', now)),
-  ) as T;
+  return qb.whereNotIn('f.state', ['resolved', 'closed']).where((w) => {
+    w.where((a) => {
+      a.whereNull('f.first_responded_at').andWhere('f.first_response_due_at', '<', now);
+    }).orWhere((b) => {
+      b.whereNot('f.state', 'waiting_for_customer').andWhere('f.resolution_due_at', '<', now);
+    });
+  }) as T;
 }
 
 export interface ListFilter {
@@ -189,7 +198,13 @@ export async function listItems(db: Db, p: Principal, f: ListFilter, now: string
   if (f.assignedTo) q.andWhere('f.assignee_id', f.assignedTo);
   if (f.open) q.whereNotIn('f.state', ['resolved', 'closed']);
   if (f.overdue) whereOverdue(q, now);
-  if (f.q) q.andWhere((w) => void w.where('f.feedback_no', 'like', likeContains(f.q!)).orWhere('f.subject', 'like', likeContains(f.q!)));
+  if (f.q) {
+    // instr() on both databases: the text is matched as it is, % and _ included (SQLite's LIKE has no default escape).
+    const text = f.q;
+    q.andWhere((w) => {
+      w.whereRaw('instr(f.feedback_no, ?) > 0', [text]).orWhereRaw('instr(f.subject, ?) > 0', [text]);
+    });
+  }
   const [{ n }] = await q.clone().clearSelect().count({ n: '*' });
   const rows = await q.orderBy('f.id', 'desc').limit(f.pageSize).offset((f.page - 1) * f.pageSize);
   return { rows: rows.map(toItem), total: Number(n) };
