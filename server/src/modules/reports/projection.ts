@@ -67,9 +67,8 @@ function addFact(m: Measures, f: Fact, sign: 1 | -1) {
 
 const isMysql = (db: Db) => String(db.client.config.client).includes('mysql');
 // 1,000 keys or rows per statement: round trips, not rows, are what the projection costs the sync (measured with
-// BENCH_ONLY=sync_apply_mariadb). knex inserts into SQLite as a compound SELECT, limited to 500 terms.
+// BENCH_ONLY=sync_apply_mariadb).
 const CHUNK = 1000;
-const factChunk = (db: Db) => (isMysql(db) ? CHUNK : 400);
 async function chunked<T>(items: T[], size: number, fn: (part: T[]) => Promise<unknown>) {
   for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
 }
@@ -239,7 +238,8 @@ export async function projectRecords(trx: Knex.Transaction, records: ProjectedRe
       if (had.length) await trx('report_facts').where('kind', kind).whereIn('doc_key', had).delete();
     });
   }
-  await chunked(fresh, factChunk(trx), (part) => trx('report_facts').insert(part));
+  const FACT_COLS = ['kind', 'doc_key', 'line_no', 'contract_key', 'customer_code', 'day', 'month', 'variety', 'province', 'city', 'kg', 'fen'] as const;
+  await writeRows(trx, `INSERT INTO report_facts (${FACT_COLS.join(', ')})`, '', FACT_COLS.length, fresh.map((f) => FACT_COLS.map((c) => f[c])));
 
   const customerMonths = new Map<string, CustomerMonth>();
   const regionMonths = new Map<string, RegionMonth>();
@@ -317,36 +317,53 @@ async function contractDates(db: Db, keys: string[]): Promise<Map<string, { date
   return out;
 }
 
-/** Multi-row "add to the row, or create it" on both databases. */
-function upsertAdd(db: Db, table: string, keyCols: string[], cols: string[], addCols: readonly string[], setCols: string[], rows: Knex.RawBinding[][]) {
-  const one = `(${cols.map(() => '?').join(', ')})`;
-  const values: Knex.RawBinding[] = rows.flat();
-  const head = `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${rows.map(() => one).join(', ')}`;
-  if (isMysql(db)) {
-    const sets = [...addCols.map((c) => `${c} = ${c} + VALUES(${c})`), ...setCols.map((c) => `${c} = VALUES(${c})`)];
-    return db.raw(`${head} ON DUPLICATE KEY UPDATE ${sets.join(', ')}`, values);
+type Connection = { execute(sql: string, values: unknown[], cb: (err: Error | null) => void): void };
+
+/**
+ * Writes rows with multi-row statements. On MySQL/MariaDB they go as prepared statements on the transaction's own
+ * connection (binary protocol: values are not escaped into SQL text), as the sync's own upsert does; statement sizes
+ * of 1,000 rows and powers of two keep the number of distinct prepared statements per connection small.
+ */
+async function writeRows(trx: Knex.Transaction, head: string, tail: string, width: number, rows: unknown[][]) {
+  if (!rows.length) return;
+  const one = `(${Array(width).fill('?').join(', ')})`;
+  const sql = (n: number) => `${head} VALUES ${Array(n).fill(one).join(', ')} ${tail}`;
+  if (!isMysql(trx)) {
+    await chunked(rows, 400, (part) => trx.raw(sql(part.length), part.flat() as Knex.RawBinding[]));
+    return;
   }
-  const sets = [...addCols.map((c) => `${c} = ${table}.${c} + excluded.${c}`), ...setCols.map((c) => `${c} = excluded.${c}`)];
-  return db.raw(`${head} ON CONFLICT (${keyCols.join(', ')}) DO UPDATE SET ${sets.join(', ')}`, values);
+  const conn = (await trx.client.acquireConnection()) as Connection;
+  const sizes: number[] = [];
+  let left = rows.length;
+  while (left >= CHUNK) (sizes.push(CHUNK), (left -= CHUNK));
+  for (let bit = 512; bit >= 1; bit >>= 1) if (left & bit) sizes.push(bit);
+  let i = 0;
+  for (const size of sizes) {
+    const values = rows.slice(i, i + size).flat();
+    i += size;
+    await new Promise<void>((resolve, reject) => conn.execute(sql(size), values, (err) => (err ? reject(err) : resolve())));
+  }
 }
 
-async function addMonths(db: Db, customers: CustomerMonth[], regions: RegionMonth[]) {
+/** Multi-row "add to the row, or create it" on both databases. */
+function upsertAdd(trx: Knex.Transaction, table: string, keyCols: string[], cols: string[], addCols: readonly string[], setCols: string[], rows: unknown[][]) {
+  const tail = isMysql(trx)
+    ? `ON DUPLICATE KEY UPDATE ${[...addCols.map((c) => `${c} = ${c} + VALUES(${c})`), ...setCols.map((c) => `${c} = VALUES(${c})`)].join(', ')}`
+    : `ON CONFLICT (${keyCols.join(', ')}) DO UPDATE SET ${[...addCols.map((c) => `${c} = ${table}.${c} + excluded.${c}`), ...setCols.map((c) => `${c} = excluded.${c}`)].join(', ')}`;
+  return writeRows(trx, `INSERT INTO ${table} (${cols.join(', ')})`, tail, cols.length, rows);
+}
+
+async function addMonths(trx: Knex.Transaction, customers: CustomerMonth[], regions: RegionMonth[]) {
   const cKeys = ['variety', 'month', 'customer_code'];
-  await chunked(customers, CHUNK, (part) =>
-    upsertAdd(db, 'report_customer_months', cKeys, [...cKeys, ...MEASURES], MEASURES, [], part.map((d) => [d.variety, d.month, d.customer, ...MEASURES.map((k) => d.m[k])])),
-  );
+  await upsertAdd(trx, 'report_customer_months', cKeys, [...cKeys, ...MEASURES], MEASURES, [], customers.map((d) => [d.variety, d.month, d.customer, ...MEASURES.map((k) => d.m[k])]));
   const rKeys = ['variety', 'customer_code', 'month', 'province', 'city'];
   const rMeasures = ['shipped_kg', 'shipped_fen'];
-  await chunked(regions, CHUNK, (part) =>
-    upsertAdd(db, 'report_region_months', rKeys, [...rKeys, ...rMeasures], rMeasures, [], part.map((d) => [d.variety, d.customer, d.month, d.province, d.city, d.kg, d.fen])),
-  );
+  await upsertAdd(trx, 'report_region_months', rKeys, [...rKeys, ...rMeasures], rMeasures, [], regions.map((d) => [d.variety, d.customer, d.month, d.province, d.city, d.kg, d.fen]));
 }
 
-async function addContracts(db: Db, deltas: Array<{ key: string; customer: string; m: Measures; order?: { date: string | null; customer: string | null } }>, setDates: boolean) {
+async function addContracts(trx: Knex.Transaction, deltas: Array<{ key: string; customer: string; m: Measures; order?: { date: string | null; customer: string | null } }>, setDates: boolean) {
   const cols = ['contract_key', 'customer_code', 'signed_on', ...MEASURES];
-  await chunked(deltas, CHUNK, (part) =>
-    upsertAdd(db, 'report_contracts', ['contract_key'], cols, MEASURES, setDates ? ['customer_code', 'signed_on'] : [], part.map((d) => [d.key, d.order?.customer ?? d.customer, d.order?.date ?? null, ...MEASURES.map((k) => d.m[k])])),
-  );
+  await upsertAdd(trx, 'report_contracts', ['contract_key'], cols, MEASURES, setDates ? ['customer_code', 'signed_on'] : [], deltas.map((d) => [d.key, d.order?.customer ?? d.customer, d.order?.date ?? null, ...MEASURES.map((k) => d.m[k])]));
 }
 
 /**
