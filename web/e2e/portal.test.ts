@@ -27,7 +27,7 @@ describe('portal shell', () => {
     assert.match(await page.getByTestId('header-org').innerText(), /恒达钢材/);
     assert.equal(await page.getByTestId('page-title').innerText(), '工作台');
     assert.equal(await page.getByTestId('home-role').getAttribute('data-role'), 'customer_admin');
-    assert.deepEqual(await navKeys(page), ['allocations', 'certificates', 'contracts', 'demands', 'home', 'intent-contracts', 'listings', 'my-surveys', 'org-users', 'profile', 'query-contract-progress', 'query-credit', 'query-funds']);
+    assert.deepEqual(await navKeys(page), ['allocations', 'certificates', 'contracts', 'demands', 'feedback', 'home', 'intent-contracts', 'listings', 'my-surveys', 'org-users', 'profile', 'query-contract-progress', 'query-credit', 'query-funds']);
 
     // A staff page typed into the address bar shows 403, not the page.
     await page.goto('/staff/organisations');
