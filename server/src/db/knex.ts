@@ -76,17 +76,24 @@ export function fromDbTime(v: string | null | undefined): string | null {
   return new Date(String(v).replace(' ', 'T') + (String(v).endsWith('Z') ? '' : 'Z')).toISOString();
 }
 
-/** A LIKE pattern matching `text` anywhere, its own % _ and \\ taken literally. */
+/**
+ * A LIKE condition for whereRaw / orWhereRaw with [column, pattern]: the pattern's own % and _ are escaped with '!',
+ * and the ESCAPE clause says so. SQLite has no default escape character (MySQL's is the backslash), so without the
+ * clause a search for "50%" would treat % as a wildcard on one database and not the other.
+ */
+export const LIKE = "?? like ? escape '!'";
+
+/** A LIKE pattern (for LIKE) matching `text` anywhere, its own % _ and ! taken literally. */
 export function likeContains(text: string): string {
   return `%${escapeLike(text)}%`;
 }
 
-/** A LIKE pattern matching values that start with `text` (an index on the column still serves it). */
+/** A LIKE pattern (for LIKE) matching values that start with `text` (an index on the column still serves it). */
 export function likePrefix(text: string): string {
   return `${escapeLike(text)}%`;
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
+const escapeLike = (s: string) => s.replace(/[!%_]/g, (c) => '!' + c);
 
 export function nowDb(): string {
   return toDbTime(new Date());

@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import type { CertificateListQuery, IdentifierKind } from '../../../../shared/api/certificates.js';
 import type { CertificateDocumentType, ResultGroup, ResultOperator } from '../../../../shared/erp/payloads.js';
-import { likePrefix } from '../../db/knex.js';
+import { LIKE, likePrefix } from '../../db/knex.js';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
 import type { CertificateRows, Verdict } from './materialise.js';
 
@@ -220,7 +220,7 @@ export function visibleCertificates(db: Db, p: Principal) {
 
 export async function listCertificates(db: Db, p: Principal, f: CertificateListQuery & { page: number; pageSize: number }): Promise<{ rows: CertificateRow[]; total: number }> {
   const q = visibleCertificates(db, p);
-  if (f.certificateNo) q.andWhere('c.certificate_no', 'like', likePrefix(f.certificateNo));
+  if (f.certificateNo) q.andWhereRaw(LIKE, ['c.certificate_no', likePrefix(f.certificateNo)]);
   if (f.contractNo) q.andWhere('c.contract_no', f.contractNo);
   if (f.deliveryNo) q.andWhere('c.delivery_no', f.deliveryNo);
   if (f.from) q.andWhere('c.issue_date', '>=', f.from);

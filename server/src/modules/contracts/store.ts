@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { ContractListQuery, ListingListQuery } from '../../../../shared/api/contracts.js';
 import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/access.js';
 import { chinaDayStartUtc } from '../../china-time.js';
-import { toDbTime } from '../../db/knex.js';
+import { LIKE, likeContains, toDbTime } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -191,7 +191,7 @@ export async function listContractRows(db: Db, p: Principal, q: ContractListQuer
   if (q.variety) base.whereExists((s) => s.select(db.raw('1')).from('contract_lines as cl').whereRaw('cl.contract_id = c.id').andWhere('cl.variety', q.variety!));
   if (q.accountManagerId && !isCustomer(p)) base.andWhere('o.account_manager_id', q.accountManagerId);
   if (q.customerId && !isCustomer(p)) base.andWhere('c.customer_id', q.customerId);
-  if (q.q) base.andWhere('c.contract_no', 'like', `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`);
+  if (q.q) base.andWhereRaw(LIKE, ['c.contract_no', likeContains(q.q)]);
   const [{ n }] = await base.clone().clearSelect().count({ n: '*' });
   const rows = await base.orderBy('c.id', 'desc').limit(pageSize).offset((page - 1) * pageSize);
   return { rows, total: Number(n), page, pageSize };

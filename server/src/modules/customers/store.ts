@@ -11,7 +11,7 @@ import type {
   MatchState,
 } from '../../../../shared/api/customers.js';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
-import { likeContains, likePrefix } from '../../db/knex.js';
+import { LIKE, likeContains, likePrefix } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -162,13 +162,13 @@ export async function varietiesOf(db: Db, ids: number[]): Promise<{ organisation
 export function applyFilters(qb: Knex.QueryBuilder, q: Omit<CustomerListQuery, 'page' | 'pageSize' | 'sort' | 'order'>) {
   if (q.q) {
     const l = likeContains(q.q);
-    qb.andWhere((w) => w.where('o.name', 'like', l).orWhere('o.code', 'like', l).orWhere('o.short_name', 'like', l).orWhere('o.credit_code', 'like', l));
+    qb.andWhere((w) => w.whereRaw(LIKE, ['o.name', l]).orWhereRaw(LIKE, ['o.code', l]).orWhereRaw(LIKE, ['o.short_name', l]).orWhereRaw(LIKE, ['o.credit_code', l]));
   }
   if (q.classId) qb.andWhere('p.class_id', q.classId);
   // Region and industry match from the start, so that 江苏 finds 江苏省 (and an index still serves the query).
-  if (q.province) qb.andWhere('o.province', 'like', likePrefix(q.province));
-  if (q.city) qb.andWhere('o.city', 'like', likePrefix(q.city));
-  if (q.industry) qb.andWhere('p.industry', 'like', likePrefix(q.industry));
+  if (q.province) qb.andWhereRaw(LIKE, ['o.province', likePrefix(q.province)]);
+  if (q.city) qb.andWhereRaw(LIKE, ['o.city', likePrefix(q.city)]);
+  if (q.industry) qb.andWhereRaw(LIKE, ['p.industry', likePrefix(q.industry)]);
   if (q.accountManagerId) qb.andWhere('o.account_manager_id', q.accountManagerId);
   if (q.grade) qb.andWhere('p.grade', q.grade);
   if (q.active !== undefined) qb.andWhere('o.active', q.active);

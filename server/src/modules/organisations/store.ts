@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import type { Organisation, OrganisationListQuery } from '../../../../shared/api/organisations.js';
 import { scopeToCustomers, type Principal } from '../../plugins/access.js';
-import { likeContains } from '../../db/knex.js';
+import { LIKE, likeContains } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -63,7 +63,7 @@ export async function listVisibleOrganisations(db: Db, p: Principal, q: Organisa
     if (q.kind) qb.andWhere('kind', q.kind);
     if (q.q) {
       const like = likeContains(q.q);
-      qb.andWhere((w) => w.where('name', 'like', like).orWhere('code', 'like', like).orWhere('short_name', 'like', like));
+      qb.andWhere((w) => w.whereRaw(LIKE, ['name', like]).orWhereRaw(LIKE, ['code', like]).orWhereRaw(LIKE, ['short_name', like]));
     }
   });
   const [{ n }] = await base.clone().count({ n: '*' });

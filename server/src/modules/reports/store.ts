@@ -2,6 +2,7 @@
 // (report_customer_months, report_region_months, report_contracts). The caller's customer scope is a set of customer
 // codes applied in the query.
 import type { Knex } from 'knex';
+import { LIKE, likePrefix } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -124,7 +125,7 @@ function contractsWhere(db: Db, f: ContractFilter) {
   const q = db('report_contracts as rc');
   inScope(q, f.scope, 'rc.customer_code');
   if (f.customerCode) q.where('rc.customer_code', f.customerCode);
-  if (f.contractNo) q.where('rc.contract_key', 'like', `${f.contractNo.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (f.contractNo) q.whereRaw(LIKE, ['rc.contract_key', likePrefix(f.contractNo)]);
   if (f.from) q.where('rc.signed_on', '>=', f.from);
   if (f.to) q.where('rc.signed_on', '<=', f.to);
   if (f.state === 'open') q.whereRaw('rc.shipped_kg < rc.contracted_kg');

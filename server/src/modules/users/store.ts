@@ -4,7 +4,7 @@ import type { User, UserListQuery } from '../../../../shared/api/users.js';
 import type { Me } from '../../../../shared/api/auth.js';
 import type { Role } from '../../../../shared/roles.js';
 import type { Principal } from '../../plugins/access.js';
-import { forUpdate, fromDbTime, likeContains } from '../../db/knex.js';
+import { forUpdate, fromDbTime, LIKE, likeContains } from '../../db/knex.js';
 import { toOrganisation, type OrganisationRow } from '../organisations/store.js';
 
 type Db = Knex | Knex.Transaction;
@@ -90,7 +90,7 @@ export async function listManageableUsers(db: Db, p: Principal, q: UserListQuery
     if (q.active !== undefined) qb.andWhere('u.active', q.active);
     if (q.q) {
       const like = likeContains(q.q);
-      qb.andWhere((w) => w.where('u.username', 'like', like).orWhere('u.display_name', 'like', like).orWhere('u.phone', 'like', like));
+      qb.andWhere((w) => w.whereRaw(LIKE, ['u.username', like]).orWhereRaw(LIKE, ['u.display_name', like]).orWhereRaw(LIKE, ['u.phone', like]));
     }
   });
   const [{ n }] = await base.clone().count({ n: '*' });
