@@ -36,11 +36,18 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['variety', 'customer_code', 'month', 'province', 'city']);
   });
   await knex.schema.dropTable('report_monthly');
+  // Contracts signed in a period per customer with their open tonnage, read from the index alone (the managers report).
+  await knex.schema.alterTable('report_contracts', (t) => {
+    t.index(['signed_on', 'customer_code', 'contracted_kg', 'shipped_kg'], 'report_contracts_signed_cover');
+  });
   // The backfill: every document synced before this migration, projected as the sync projects new ones.
   await rebuildProjection(knex);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('report_contracts', (t) => {
+    t.dropIndex(['signed_on', 'customer_code', 'contracted_kg', 'shipped_kg'], 'report_contracts_signed_cover');
+  });
   await knex.schema.createTable('report_monthly', (t) => {
     t.string('month', 7).notNullable();
     t.string('customer_code', 32).notNullable();

@@ -2,6 +2,7 @@
 // (report_customer_months, report_region_months, report_contracts). The caller's customer scope is a set of customer
 // codes applied in the query.
 import type { Knex } from 'knex';
+import { VARIETIES } from '../../../../shared/erp/payloads.js';
 import { LIKE, likePrefix } from '../../db/knex.js';
 
 type Db = Knex | Knex.Transaction;
@@ -208,8 +209,8 @@ const ALL = '*';
 export async function customerMonthSums(db: Db, f: MonthlyFilter, groupBy: Array<'customer_code' | 'month' | 'variety'>): Promise<Array<Record<string, string> & Sums>> {
   const q = db('report_customer_months as m').whereBetween('m.month', [f.from, f.to]);
   if (groupBy.includes('variety')) {
-    q.whereNot('m.variety', ALL);
-    if (f.variety) q.where('m.variety', f.variety);
+    // A list, not <> '*': the index then reads one range per variety instead of every row behind the first column.
+    q.whereIn('m.variety', f.variety ? [f.variety] : [...VARIETIES]);
   } else q.where('m.variety', f.variety ?? ALL);
   if (groupBy.includes('customer_code') || !f.scope.all) {
     q.whereNot('m.customer_code', ALL);
@@ -231,8 +232,8 @@ export async function customerMonthSums(db: Db, f: MonthlyFilter, groupBy: Array
 export async function regionSums(db: Db, f: MonthlyFilter, groupBy: Array<'province' | 'city' | 'variety'>): Promise<Array<Record<string, string> & { shipped_kg: number; shipped_fen: number }>> {
   const q = db('report_region_months as m').whereBetween('m.month', [f.from, f.to]);
   if (groupBy.includes('variety')) {
-    q.whereNot('m.variety', ALL);
-    if (f.variety) q.where('m.variety', f.variety);
+    // A list, not <> '*': the index then reads one range per variety instead of every row behind the first column.
+    q.whereIn('m.variety', f.variety ? [f.variety] : [...VARIETIES]);
   } else q.where('m.variety', f.variety ?? ALL);
   if (f.scope.all) q.where('m.customer_code', ALL);
   else q.whereNot('m.customer_code', ALL).whereIn('m.customer_code', f.scope.codes);
