@@ -5,6 +5,7 @@ import type { LocationQuery } from 'vue-router';
 import type { Role } from '@shared/roles';
 import type { CONTRACT_PROGRESS_STATES as SHARED_STATES, FUND_ENTRY_TYPES as SHARED_TYPES, RegionalFlowQuery } from '@shared/api/reports';
 import { firstParam, positiveIntParam } from '@/composables/use-address-list';
+import { PAGE_SIZES } from '@/composables/use-paged-list';
 import { VARIETIES, type Variety } from '@/pages/customers/customer-codes';
 import { chinaDate } from '@/utils/format';
 
@@ -88,6 +89,34 @@ export function parseManagementFilters(query: LocationQuery): ManagementFilters 
 
 export function managementQuery(f: ManagementFilters) {
   return { from: f.period[0], to: f.period[1], variety: f.variety, classId: f.classId };
+}
+
+/** The page size of the paged customer queries (contract progress, fund ledger) when the address names none. */
+export const QUERY_PAGE_SIZE = 50;
+
+export interface PageFilters {
+  page: number;
+  pageSize: number;
+}
+
+/** The page and page size an address asks for: a bad or missing value becomes the first page and the default size. */
+export function parsePage(query: LocationQuery): PageFilters {
+  const pageSize = positiveIntParam(firstParam(query.pageSize));
+  return {
+    page: positiveIntParam(firstParam(query.page)) ?? 1,
+    pageSize: pageSize !== undefined && PAGE_SIZES.includes(pageSize) ? pageSize : QUERY_PAGE_SIZE,
+  };
+}
+
+/** The page and page size as the API takes them: the defaults are left out of the address. */
+export function pageQuery(f: PageFilters) {
+  return { page: f.page === 1 ? undefined : f.page, pageSize: f.pageSize === QUERY_PAGE_SIZE ? undefined : f.pageSize };
+}
+
+/** A paged query without its page: the CSV export holds every row of the filter. */
+export function allPages<Q extends { page?: number; pageSize?: number }>(query: Q): Omit<Q, 'page' | 'pageSize'> {
+  const { page: _page, pageSize: _size, ...rest } = query;
+  return rest;
 }
 
 /** The file name of a CSV export when the server names none: e.g. regional-flow-2026-01-2026-11.csv. */
