@@ -9,7 +9,7 @@ import type { Config } from '../../config.js';
 import { toDbTime } from '../../db/knex.js';
 import { acquireLease, fence, releaseLease, type Lease } from './lease.js';
 import { lift, type Lifted } from './extract.js';
-import { projectRecords } from '../reports/projection.js';
+import { prepareFacts, projectRecords, type PreparedFacts } from '../reports/projection.js';
 import { deliverOutbox, pullAcks } from './outbox.js';
 
 export const LEASE_NAME = 'erp-sync';
@@ -32,7 +32,15 @@ export interface SourceRow {
 export type QuarantineReason = 'envelope.invalid' | 'payload.invalid_json' | 'payload.schema' | 'payload.rule' | 'parent.missing';
 
 type Decision =
-  | { kind: 'apply'; row: SourceRow; record: RecordRow }
+  | {
+      kind: 'apply';
+      row: SourceRow;
+      record: RecordRow;
+      /** the document was in the portal before this batch */
+      known: boolean;
+      /** the payload as parsed by check() (null on delete) */
+      parsed: unknown;
+    }
   | { kind: 'stale'; row: SourceRow }
   | { kind: 'wait'; row: SourceRow; parent: { iface: string; key: string; path: string } }
   | { kind: 'quarantine'; row: SourceRow; reason: QuarantineReason; message: string; path: string | null };
@@ -197,6 +205,7 @@ async function decide(
     refs.length ? existingParents(db, refs, knownParents) : Promise.resolve(new Set<string>()),
   ]);
   if (pending) for (const [key, seq] of pending) if ((current.get(key) ?? -Infinity) < seq) current.set(key, seq);
+  const known = new Set(current.keys());
   const decisions: Decision[] = [];
   for (const { row, c } of checked) {
     if (!c.ok) {
@@ -214,21 +223,36 @@ async function decide(
       continue;
     }
     current.set(row.doc_key, row.seq);
-    decisions.push({ kind: 'apply', row, record: recordOf(iface, row, c.payload, now) });
+    decisions.push({ kind: 'apply', row, record: recordOf(iface, row, c.payload, now), known: known.has(row.doc_key), parsed: c.payload });
   }
   return decisions;
 }
 
-async function writeRecords(trx: Knex.Transaction, decisions: Decision[]) {
-  // Only the last applied version of each document in the batch needs writing.
-  const last = new Map<string, RecordRow>();
-  for (const d of decisions) if (d.kind === 'apply') last.set(d.record.doc_key, d.record);
-  const records = [...last.values()];
-  if (!records.length) return;
+/** Only the last applied version of each document in a batch is written; the projection sees the same list. */
+function toWrite(decisions: Decision[]) {
+  const last = new Map<string, Extract<Decision, { kind: 'apply' }>>();
+  for (const d of decisions) if (d.kind === 'apply') last.set(d.record.doc_key, d);
+  return [...last.values()].map((d) => ({ ...d.record, known: d.known, parsed: d.parsed }));
+}
+
+/**
+ * The reports' facts of a batch, computed outside its transaction: the sync prepares batch N+1's while batch N is
+ * written, so that parsing and lookups overlap the database's work instead of lengthening the transaction.
+ */
+function prepareProjection(db: Knex, decisions: Decision[]): Promise<PreparedFacts> {
+  return prepareFacts(db, toWrite(decisions));
+}
+
+async function writeRecords(trx: Knex.Transaction, decisions: Decision[], prepared?: PreparedFacts) {
+  const projected = toWrite(decisions);
+  if (!projected.length) return;
+  const records: RecordRow[] = projected.map(({ known: _known, parsed: _parsed, ...r }) => r);
+  const known = new Set(projected.filter((r) => r.known).map((r) => r.doc_key));
   if (isMysql(trx)) await upsertRecordsMysql(trx, records);
   else await chunked(records, recordChunk(trx), (part) => trx('erp_records').insert(part).onConflict(['interface', 'doc_key']).merge());
   // The reports' facts and summaries move in the same transaction as the documents (issue 8: never able to drift).
-  await projectRecords(trx, records);
+  // Documents new to the portal have no facts yet: the projection skips looking for them.
+  await projectRecords(trx, records.map((r) => ({ ...r, known: known.has(r.doc_key) })), { prepared });
 }
 
 const RECORD_COLUMNS = [
@@ -408,6 +432,7 @@ async function syncInterface(deps: SyncDeps, lease: Lease, iface: InboundInterfa
       next = quiet(read(upTo));
       const now = toDbTime(new Date());
       const decisions = await decide(deps.db, iface, rows, now, pending, knownParents);
+      const prepared = await prepareProjection(deps.db, decisions);
       await writing;
       const c = countsOf(decisions);
       const from = watermark;
@@ -418,7 +443,7 @@ async function syncInterface(deps: SyncDeps, lease: Lease, iface: InboundInterfa
       for (const d of decisions) if (d.kind === 'apply') pending.set(d.record.doc_key, d.record.seq);
       writing = deps.db.transaction(async (trx) => {
         await fence(trx, lease, deps.config.sync.leaseSeconds);
-        await writeRecords(trx, decisions);
+        await writeRecords(trx, decisions, prepared);
         await writeQuarantine(trx, iface, decisions, now);
         await writeWaiting(trx, iface, decisions, now);
         // The watermark moves in the same transaction as the data, and only if nobody moved it meanwhile.

@@ -23,6 +23,8 @@ export interface ProjectedRecord {
   doc_key: string;
   deleted: boolean | number;
   payload: string | null;
+  /** false: the document is new to the portal, so it has no facts to replace (absent: it may have some) */
+  known?: boolean;
 }
 
 export interface Fact {
@@ -204,6 +206,32 @@ function factsOf(iface: string, docKey: string, p: Loose, look: Awaited<ReturnTy
   return [];
 }
 
+export interface PreparedFacts {
+  /** how many records they were computed from: a guard that they belong to the records being written */
+  records: number;
+  facts: Fact[];
+}
+
+/**
+ * The facts of the current versions of the given documents. The sync computes them for the next batch while the
+ * previous batch is being written (its lookups read sales orders and materials, which belong to interfaces synced
+ * and committed before), so that only the writes remain inside the batch's transaction. `parsed` saves parsing a
+ * payload the sync has already parsed.
+ */
+export async function prepareFacts(db: Db, records: Array<ProjectedRecord & { parsed?: unknown }>): Promise<PreparedFacts> {
+  const docs: Array<{ iface: string; key: string; p: Loose }> = [];
+  for (const r of records) {
+    if (!KIND_OF[r.interface] || isDeleted(r) || !r.payload) continue;
+    docs.push({ iface: r.interface, key: r.doc_key, p: (r.parsed ?? JSON.parse(r.payload)) as Loose });
+  }
+  const facts: Fact[] = [];
+  if (docs.length) {
+    const look = await lookups(db, docs);
+    for (const d of docs) facts.push(...factsOf(d.iface, d.key, d.p, look));
+  }
+  return { records: records.length, facts };
+}
+
 /** The roll-up value of the variety and customer columns: every variety, every customer. */
 export const ALL = '*';
 interface CustomerMonth { variety: string; month: string; customer: string; m: Measures }
@@ -214,20 +242,22 @@ interface RegionMonth { variety: string; customer: string; month: string; provin
  * difference. Documents of a sales order batch bring their dependents (production, deliveries, invoices) along,
  * since those take their contract, customer, price and variety from the order.
  */
-export async function projectRecords(trx: Knex.Transaction, records: ProjectedRecord[], opts: { dependents?: boolean } = {}): Promise<void> {
+export async function projectRecords(
+  trx: Knex.Transaction,
+  records: ProjectedRecord[],
+  opts: { dependents?: boolean; prepared?: PreparedFacts } = {},
+): Promise<void> {
   const mine = records.filter((r) => KIND_OF[r.interface]);
   if (!mine.length) return;
-  const docs = mine.map((r) => ({ iface: r.interface, key: r.doc_key, p: isDeleted(r) || !r.payload ? null : (JSON.parse(r.payload) as Loose) }));
-  const look = await lookups(trx, docs.filter((d) => d.p).map((d) => ({ iface: d.iface, p: d.p! })));
-  const fresh: Fact[] = [];
-  for (const d of docs) if (d.p) fresh.push(...factsOf(d.iface, d.key, d.p, look));
+  const fresh = opts.prepared?.records === records.length ? opts.prepared.facts : (await prepareFacts(trx, records)).facts;
 
   const old: Fact[] = [];
   const byKind = new Map<FactKind, string[]>();
-  for (const d of docs) {
-    const k = KIND_OF[d.iface]!;
+  for (const r of mine) {
+    if (r.known === false) continue;
+    const k = KIND_OF[r.interface]!;
     if (!byKind.has(k)) byKind.set(k, []);
-    byKind.get(k)!.push(d.key);
+    byKind.get(k)!.push(r.doc_key);
   }
   for (const [kind, keys] of byKind) {
     await chunked(keys, CHUNK, async (part) => {
