@@ -218,7 +218,7 @@ test('the statistics match hand-computed figures, and their CSV too', async () =
 });
 
 test('CSV cells that look like formulas are neutralised', async () => {
-  const { csvCell } = await import('./service.js');
+  const { csvCell } = await import('../../csv.js');
   assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
   assert.equal(csvCell('-12.50'), '-12.50');
   assert.equal(csvCell('a,b'), '"a,b"');

@@ -1,6 +1,7 @@
 // Customer rules: who may change which field, the audit trail of every change, what goes back to the ERP,
 // classes, groups with unified credit, credit policies, exceptions, warnings and statistics.
 import type { Knex } from 'knex';
+import { csvText } from '../../csv.js';
 import type {
   AccountManagerList,
   ClassList,
@@ -630,14 +631,7 @@ export async function stats(db: Db, p: Principal): Promise<CustomerStats> {
 
 // ---- CSV ----
 
-/** RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so that spreadsheets do not run it as a formula. */
-export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-export const toCsv = (header: string[], rows: unknown[][]) =>
-  '\uFEFF' + [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+export const toCsv = (header: string[], rows: unknown[][]) => csvText([header, ...rows]);
 
 const yuan = (fen: number) => decimalText(fen, 2);
 const tonnes = (kg: number) => decimalText(kg, 3);

@@ -1,6 +1,7 @@
 // Business queries and management reports (issue 8): who may see which customer, the figures of each report from
 // the sync's summaries, and each report's CSV built from the very rows and totals of its JSON answer.
 import type { Knex } from 'knex';
+import { csvText } from '../../csv.js';
 import type {
   ContractProgress,
   ContractProgressQuery,
@@ -409,13 +410,7 @@ export async function overview(db: Db, p: Principal, q: OverviewQuery, today = c
 
 // ---------------------------------------------------------------- CSV
 
-/** RFC 4180 quoting; a leading =, +, - or @ that is not a number is neutralised so that spreadsheets do not run it. */
-function cell(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-const csv = (rows: unknown[][]) => '\uFEFF' + rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+const csv = csvText;
 const t3 = (kg: number) => decimalText(kg, 3);
 const y2 = (fen: number) => decimalText(fen, 2);
 const pct = (b: number | null) => (b === null ? '' : decimalText(b, 2));

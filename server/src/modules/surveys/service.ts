@@ -22,7 +22,7 @@ import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { audit, systemActor, type Actor } from '../../plugins/audit.js';
 import type { Principal } from '../../plugins/access.js';
 import { targetingRows, type TargetingRow } from '../customers/store.js';
-import { csvCell } from '../customers/service.js';
+import { csvText } from '../../csv.js';
 import { documentsSyncedSince } from '../erp-sync/service.js';
 import { notify } from '../notifications/service.js';
 import { recipientsOfOrganisation } from '../notifications/store.js';
@@ -607,5 +607,5 @@ export async function exportCsv(db: Db, p: Principal, id: number): Promise<strin
     }
     return cells;
   });
-  return '\uFEFF' + [header, ...lines].map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return csvText([header, ...lines]);
 }
