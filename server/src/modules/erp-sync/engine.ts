@@ -229,10 +229,10 @@ async function decide(
 }
 
 /** Only the last applied version of each document in a batch is written; the projection sees the same list. */
-function toWrite(decisions: Decision[]) {
+function toWrite(decisions: Decision[]): Array<Extract<Decision, { kind: 'apply' }>> {
   const last = new Map<string, Extract<Decision, { kind: 'apply' }>>();
   for (const d of decisions) if (d.kind === 'apply') last.set(d.record.doc_key, d);
-  return [...last.values()].map((d) => ({ ...d.record, known: d.known, parsed: d.parsed }));
+  return [...last.values()];
 }
 
 /**
@@ -240,19 +240,18 @@ function toWrite(decisions: Decision[]) {
  * written, so that parsing and lookups overlap the database's work instead of lengthening the transaction.
  */
 function prepareProjection(db: Knex, decisions: Decision[]): Promise<PreparedFacts> {
-  return prepareFacts(db, toWrite(decisions));
+  return prepareFacts(db, toWrite(decisions).map((d) => ({ ...d.record, parsed: d.parsed })));
 }
 
 async function writeRecords(trx: Knex.Transaction, decisions: Decision[], prepared?: PreparedFacts) {
-  const projected = toWrite(decisions);
-  if (!projected.length) return;
-  const records: RecordRow[] = projected.map(({ known: _known, parsed: _parsed, ...r }) => r);
-  const known = new Set(projected.filter((r) => r.known).map((r) => r.doc_key));
+  const applied = toWrite(decisions);
+  if (!applied.length) return;
+  const records = applied.map((d) => d.record);
   if (isMysql(trx)) await upsertRecordsMysql(trx, records);
   else await chunked(records, recordChunk(trx), (part) => trx('erp_records').insert(part).onConflict(['interface', 'doc_key']).merge());
   // The reports' facts and summaries move in the same transaction as the documents (issue 8: never able to drift).
   // Documents new to the portal have no facts yet: the projection skips looking for them.
-  await projectRecords(trx, records.map((r) => ({ ...r, known: known.has(r.doc_key) })), { prepared });
+  await projectRecords(trx, applied.map((d) => ({ ...d.record, known: d.known })), { prepared });
 }
 
 const RECORD_COLUMNS = [
