@@ -24,7 +24,7 @@ export function freePort() {
 
 /**
  * Initialises a data directory and starts mariadbd bound to 127.0.0.1 (DESIGN.md §7).
- * Returns { url, port, dir, stop() }; url is the root URL without a database name.
+ * Returns { url, port, dir, pid, stop(), halt(), resume() }; url is the root URL without a database name.
  * bufferPoolMb: InnoDB buffer pool (default 256; benchmarks that hold 100,000 documents in three tables want more).
  */
 export async function startMariadb({ log = () => {}, bufferPoolMb = 256 } = {}) {
@@ -37,29 +37,54 @@ export async function startMariadb({ log = () => {}, bufferPoolMb = 256 } = {}) 
     stdio: 'ignore',
   });
   const port = await freePort();
-  const child = spawn(
-    bin,
-    [
-      '--no-defaults',
-      ...user,
-      `--datadir=${datadir}`,
-      `--socket=${path.join(dir, 'sock')}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-log-bin',
-      '--skip-name-resolve',
-      '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_unicode_ci',
-      '--max-connections=500',
-      `--innodb-buffer-pool-size=${bufferPoolMb}M`,
-      '--innodb-flush-log-at-trx-commit=2',
-      `--pid-file=${path.join(dir, 'mariadb.pid')}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const url = `mysql://root@127.0.0.1:${port}`;
+  const args = [
+    '--no-defaults',
+    ...user,
+    `--datadir=${datadir}`,
+    `--socket=${path.join(dir, 'sock')}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--skip-log-bin',
+    '--skip-name-resolve',
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+    '--max-connections=500',
+    `--innodb-buffer-pool-size=${bufferPoolMb}M`,
+    '--innodb-flush-log-at-trx-commit=2',
+    `--pid-file=${path.join(dir, 'mariadb.pid')}`,
+  ];
+  let child = await launch(bin, args, port);
+  log(`MariaDB started on port ${port} (${dir})`);
+  return {
+    url,
+    port,
+    dir,
+    get pid() {
+      return child.pid;
+    },
+    /** Stops mariadbd (SIGTERM, SIGKILL after 15 s) and keeps its data directory: `resume()` starts it again. */
+    async halt() {
+      await halt(child);
+    },
+    /** Starts mariadbd again on the same data directory and port after `halt()` (fault tests: a database restart). */
+    async resume() {
+      if (child.exitCode === null && child.signalCode === null) return;
+      child = await launch(bin, args, port);
+      log(`MariaDB restarted on port ${port}`);
+    },
+    async stop() {
+      await halt(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns mariadbd and waits until it accepts connections (30 s at most). */
+async function launch(bin, args, port) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const url = `mysql://root@127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   const mysql = (await import('mysql2/promise')).default;
   for (;;) {
@@ -67,7 +92,7 @@ export async function startMariadb({ log = () => {}, bufferPoolMb = 256 } = {}) 
     try {
       const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
       await c.end();
-      break;
+      return child;
     } catch {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
@@ -76,27 +101,19 @@ export async function startMariadb({ log = () => {}, bufferPoolMb = 256 } = {}) 
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  log(`MariaDB started on port ${port} (${dir})`);
-  return {
-    url,
-    port,
-    dir,
-    pid: child.pid,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => {
-          const t = setTimeout(() => {
-            child.kill('SIGKILL');
-            r();
-          }, 15_000);
-          child.once('exit', () => {
-            clearTimeout(t);
-            r();
-          });
-        });
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+}
+
+async function halt(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      r();
+    }, 15_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+  });
 }
