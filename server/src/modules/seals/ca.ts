@@ -91,10 +91,10 @@ async function newKeyPair(): Promise<{ privateKey: KeyObject; spkiDer: Buffer }>
   return { privateKey, spkiDer: publicKey.export({ type: 'spki', format: 'der' }) };
 }
 
-const encryptKey = (key: KeyObject, passphrase: string): string =>
+export const encryptKey = (key: KeyObject, passphrase: string): string =>
   key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string;
 
-function decryptKey(keyPem: string, passphrase: string, what: string): KeyObject {
+export function decryptKey(keyPem: string, passphrase: string, what: string): KeyObject {
   try {
     return createPrivateKey({ key: keyPem, format: 'pem', passphrase });
   } catch (e) {

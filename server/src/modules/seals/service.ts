@@ -44,11 +44,13 @@ type Db = Knex | Knex.Transaction;
 export type SealConfig = Config['seals'];
 
 /** Organisation keys are encrypted with a passphrase derived from the CA passphrase, never with the CA's own. */
-function orgKeyPassphrase(cfg: SealConfig): string {
+function orgKeyPassphrase(cfg: Pick<SealConfig, 'caPassphrase'>): string {
   return Buffer.from(hkdfSync('sha256', cfg.caPassphrase, 'steel-sales-portal', 'organisation-seal-keys', 32)).toString('base64');
 }
 
-const passphraseOf = (cfg: SealConfig, row: CertificateRow) => (row.purpose === 'root' ? cfg.caPassphrase : orgKeyPassphrase(cfg));
+/** The passphrase a stored key of this purpose is encrypted with, given the CA passphrase. */
+export const passphraseOf = (cfg: Pick<SealConfig, 'caPassphrase'>, row: Pick<CertificateRow, 'purpose'>) =>
+  row.purpose === 'root' ? cfg.caPassphrase : orgKeyPassphrase(cfg);
 
 /** Inserts a freshly issued certificate unless another request got there first; either way returns the active one. */
 async function keepFirst(db: Knex, organisationId: number, purpose: CertificatePurpose, make: () => Promise<Omit<CertificateRow, 'id'>>): Promise<CertificateRow> {
