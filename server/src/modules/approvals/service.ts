@@ -348,7 +348,15 @@ export async function decide(trx: Knex.Transaction, p: Principal, actor: Actor, 
 export async function getApproval(db: Db, p: Principal, id: number): Promise<Approval> {
   const row = await store.findApproval(db, id, isCustomer(p) ? { customerId: p.organisationId } : {});
   if (!row) throw new NotFound('approval.not_found', 'No such approval');
-  return (await view(db, p, [row]))[0];
+  const approval = (await view(db, p, [row]))[0];
+  // DESIGN.md §5: an account manager sees the customers assigned to them; another customer's approval only where a
+  // rule names them among its approvers or they acted on it.
+  if (p.role === 'account_manager') {
+    const own = (await store.accountManagers(db, [row.customer_id])).get(row.customer_id) === p.userId;
+    const involved = approval.steps.some((s) => s.approvers.some((a) => a.id === p.userId)) || approval.actions.some((a) => a.userId === p.userId);
+    if (!own && !involved) throw new NotFound('approval.not_found', 'No such approval');
+  }
+  return approval;
 }
 
 /** The pending approvals whose current step the signed-in staff user may act on and has not acted on yet. */
