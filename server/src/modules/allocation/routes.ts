@@ -60,7 +60,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/plans/:id/allocations',
     { config: { access: planReaders }, schema: { tags, summary: 'The allocation grid: customers, offers of every round, drafts of the next', params: IdParams, response: withErrors({ 200: AllocationGrid }) } },
-    (req) => svc.grid(app.db, req.params.id),
+    (req) => svc.grid(app.db, req.params.id, principalOf(req)),
   );
   app.put(
     '/plans/:id/allocations',

@@ -286,9 +286,16 @@ function wantsByLine(lines: store.LineRow[], candidates: Awaited<ReturnType<type
   });
 }
 
-export async function grid(db: Db, planId: number): Promise<AllocationGrid> {
+export async function grid(db: Db, planId: number, p?: Principal): Promise<AllocationGrid> {
   const plan = await getPlan(db, planId);
-  const [rows, candidates] = await Promise.all([store.allocationsOfPlan(db, planId), allocationCandidates(db)]);
+  let [rows, candidates] = await Promise.all([store.allocationsOfPlan(db, planId), allocationCandidates(db)]);
+  // DESIGN.md §5: an account manager sees the customers assigned to them, in the grid too; the plan's lines and their
+  // totals stay whole.
+  if (p?.role === 'account_manager') {
+    const mine = new Set((await db('organisations').where('account_manager_id', p.userId).pluck('id')).map(Number));
+    rows = rows.filter((r) => mine.has(r.customer_id));
+    candidates = candidates.filter((c) => mine.has(c.id));
+  }
   const varieties = new Set(plan.lines.map((l) => l.variety as string));
   const onPlan = new Set(rows.map((r) => r.customer_id));
   const shown = candidates.filter((c) => onPlan.has(c.id) || [...c.wants.keys()].some((v) => varieties.has(v)));
