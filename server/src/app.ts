@@ -12,6 +12,7 @@ import errorsPlugin from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
 import auditPlugin from './plugins/audit.js';
 import schedulerPlugin from './plugins/scheduler.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import notificationsPlugin from './plugins/notifications.js';
 import pdfPlugin from './plugins/pdf.js';
 import webPlugin from './plugins/web.js';
@@ -123,6 +124,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(authPlugin);
   await app.register(auditPlugin);
   await app.register(schedulerPlugin, { start: opts.startJobs ?? false });
+  await app.register(rateLimitPlugin);
   await app.register(notificationsPlugin);
   await app.register(pdfPlugin);
   await app.register(erpSyncPlugin);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RATE_LIMIT_STORES, type RateLimitStoreName } from './rate-limit.js';
 
 export type Env = 'development' | 'production' | 'test';
 
@@ -91,6 +92,15 @@ export interface Config {
     reminderHours: number;
   };
   feedback: FeedbackConfig;
+  rateLimit: {
+    /** where the request counts of the limits below (and CERTIFICATE_PUBLIC_PER_MINUTE) live: the portal DB, shared
+     * by every instance, or this process's memory (one instance only) */
+    store: RateLimitStoreName;
+    /** public contract verification requests (by code, or an uploaded PDF) per client address per minute */
+    verifyPerMinute: number;
+    /** CSV exports and document downloads (contract and certificate PDFs, evidence bundles) per user per minute */
+    exportsPerMinute: number;
+  };
 }
 
 /** Customer feedback (issue 9): attachment limit, response-time targets per category, default quality assignee. */
@@ -267,6 +277,11 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       resolutionHours: hoursPerCategory('FEEDBACK_RESOLUTION_HOURS', source.FEEDBACK_RESOLUTION_HOURS, { quality_objection: 120, delivery: 48, documents: 72, service: 72, suggestion: 240 }, problems),
       qualityAssignee: source.FEEDBACK_QUALITY_ASSIGNEE || undefined,
     },
+    rateLimit: {
+      store: rateLimitStore(str('RATE_LIMIT_STORE', 'database'), problems),
+      verifyPerMinute: int('CONTRACT_VERIFY_PER_MINUTE', 30, 1, 1_000_000),
+      exportsPerMinute: int('EXPORTS_PER_MINUTE', 30, 1, 1_000_000),
+    },
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);
@@ -331,6 +346,12 @@ function smsHttp(
     retries: int('SMS_HTTP_RETRIES', 2, 0, 2),
     backoffMs: int('SMS_HTTP_BACKOFF_MS', 1000, 0, 5000),
   };
+}
+
+function rateLimitStore(raw: string, problems: string[]): RateLimitStoreName {
+  if ((RATE_LIMIT_STORES as readonly string[]).includes(raw)) return raw as RateLimitStoreName;
+  problems.push(`RATE_LIMIT_STORE must be one of ${RATE_LIMIT_STORES.join(', ')} (got "${raw}")`);
+  return 'database';
 }
 
 function publicUrl(raw: string, problems: string[]): string {

@@ -28,7 +28,7 @@ import { allow, isCustomer } from '../../plugins/access.js';
 import { actorOf } from '../../plugins/audit.js';
 import { principalOf } from '../../plugins/auth.js';
 import * as svc from './printing.js';
-import { createRateLimiter } from '../../rate-limit.js';
+import type { RouteRateLimit } from '../../plugins/rate-limit.js';
 
 const Binary = Type.Unsafe<Buffer>({ type: 'string', description: 'binary file' });
 /** 10 MB: a ten-heat sealed copy is well under 1 MB. */
@@ -37,12 +37,15 @@ const PDF_LIMIT = 10 * 1024 * 1024;
 const readers = allow.roles([...CUSTOMER_ROLES, ...STAFF_ROLES], 'organisation');
 const printers = allow.roles([...CUSTOMER_ROLES, 'quality_staff'], 'organisation');
 const rightsEditors = allow.roles(['quality_staff', 'admin'], 'mill');
+/** The public routes: CERTIFICATE_PUBLIC_PER_MINUTE per client address, counted across instances. */
+const perAddress: RouteRateLimit = { limit: 'certificate-public', per: 'address' };
+/** A stored copy's PDF counts against the user's exports and downloads. */
+const download: RouteRateLimit = { limit: 'exports', per: 'user' };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['certificates'];
   const deps = () => app.certificatePrinting;
   const cfg = () => app.config;
-  const limit = createRateLimiter(app.config.certificates.publicPerMinute);
 
   app.get(
     '/certificate-print-rights/:customerId',
@@ -83,7 +86,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/certificate-copies/:copyNo/pdf',
-    { config: { access: readers }, schema: { tags, summary: 'A printed copy’s sealed PDF as stored', params: CopyNoParams, response: withErrors({ 200: Binary }) } },
+    { config: { access: readers, rateLimit: download }, schema: { tags, summary: 'A printed copy’s sealed PDF as stored', params: CopyNoParams, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const c = await svc.copyPdf(app.db, principalOf(req), req.params.copyNo);
       return reply
@@ -118,17 +121,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(async (scope) => {
     const open = scope.withTypeProvider<TypeBoxTypeProvider>();
     open.addContentTypeParser('application/pdf', { parseAs: 'buffer', bodyLimit: PDF_LIMIT }, (_req, body, done) => done(null, body));
-    open.addHook('onRequest', async (req) => limit(req.ip));
 
     open.get(
       '/shared-certificates/:token',
-      { config: { access: allow.public('a customer’s buyer opens the share link it was given, without an account (issue 7)') }, schema: { tags, summary: 'The shared certificate’s summary (no prices)', params: ShareTokenParams, response: withErrors({ 200: SharedCertificate }) } },
+      { config: { access: allow.public('a customer’s buyer opens the share link it was given, without an account (issue 7)'), rateLimit: perAddress }, schema: { tags, summary: 'The shared certificate’s summary (no prices)', params: ShareTokenParams, response: withErrors({ 200: SharedCertificate }) } },
       (req) => svc.sharedCertificate(app.db, req.params.token),
     );
 
     open.post(
       '/shared-certificates/:token/prints',
-      { config: { access: allow.public('a buyer prints the copies its share link allows, naming the buyer (issue 7)') }, schema: { tags, summary: 'Print a copy through a share link (the PDF)', params: ShareTokenParams, response: withErrors({ 200: Binary }) } },
+      { config: { access: allow.public('a buyer prints the copies its share link allows, naming the buyer (issue 7)'), rateLimit: perAddress }, schema: { tags, summary: 'Print a copy through a share link (the PDF)', params: ShareTokenParams, response: withErrors({ 200: Binary }) } },
       async (req, reply) => {
         const { copy, pdf } = await svc.printCopy(deps(), { kind: 'share', token: req.params.token, actor: actorOf(req) }, null);
         return reply
@@ -143,14 +145,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
     open.get(
       '/certificate-verify/:code',
-      { config: { access: allow.public('the QR code and short code on every printed copy lead anyone to its verification (issue 7)'), audit: false }, schema: { tags, summary: 'Verify a printed copy by its code', params: VerifyCodeParams, response: withErrors({ 200: CopyVerification }) } },
+      { config: { access: allow.public('the QR code and short code on every printed copy lead anyone to its verification (issue 7)'), audit: false, rateLimit: perAddress }, schema: { tags, summary: 'Verify a printed copy by its code', params: VerifyCodeParams, response: withErrors({ 200: CopyVerification }) } },
       (req) => svc.verifyCopy(app.db, req.params.code),
     );
 
     open.post(
       '/certificate-verify/:code',
       {
-        config: { access: allow.public('the holder of a copy may also check its PDF’s seal and bytes (issue 7)'), audit: false },
+        config: { access: allow.public('the holder of a copy may also check its PDF’s seal and bytes (issue 7)'), audit: false, rateLimit: perAddress },
         bodyLimit: PDF_LIMIT,
         schema: { tags, summary: 'Verify a printed copy by its code and its PDF (raw body, application/pdf)', params: VerifyCodeParams, response: withErrors({ 200: CopyVerification }) },
       },
