@@ -42,9 +42,53 @@ function options(store: Store): Knex.MigratorConfig {
   };
 }
 
+/** How long a starting process waits for another one's migrations before giving up (a crashed run leaves its lock). */
+const MIGRATION_WAIT_MS = 10 * 60_000;
+
+/**
+ * Several portal processes starting at once on one database (docs/operations.md §9) race to migrate: knex refuses
+ * the run whose lock is taken ("Migration table is already locked") and two processes may both create its tables
+ * or both insert its lock row, after which no process could ever take the lock. So the lock table and its single
+ * row are made race-free first, and a process that finds the lock taken waits and tries again: the one holding it
+ * migrates, the others then find nothing left to do.
+ */
 export async function migrateLatest(db: Knex, store: Store): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(options(store))) as [number, string[]];
-  return applied;
+  const opts = options(store);
+  await ensureLockRow(db, `${opts.tableName}_lock`);
+  const deadline = Date.now() + MIGRATION_WAIT_MS;
+  for (;;) {
+    try {
+      const [, applied] = (await db.migrate.latest(opts)) as [number, string[]];
+      return applied;
+    } catch (err) {
+      if (!racedAnotherProcess(err, opts.tableName!) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+    }
+  }
+}
+
+/** knex's lock table with exactly one row (index 1), however many processes get here at the same moment. */
+async function ensureLockRow(db: Knex, lockTable: string): Promise<void> {
+  if (!(await db.schema.hasTable(lockTable))) {
+    try {
+      await db.schema.createTable(lockTable, (t) => {
+        t.increments('index').primary();
+        t.integer('is_locked');
+      });
+    } catch (err) {
+      if (!(await db.schema.hasTable(lockTable))) throw err;
+    }
+  }
+  const rows = await db(lockTable).count({ n: '*' });
+  if (Number(rows[0]!.n) === 0) await db(lockTable).insert({ index: 1, is_locked: 0 }).onConflict('index').ignore();
+}
+
+function racedAnotherProcess(err: unknown, tableName: string): boolean {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === 'MigrationLocked') return true;
+  // Both created knex's own table of applied migrations; the loser's next try finds it.
+  const exists = e.code === 'ER_TABLE_EXISTS_ERROR' || /already exists/.test(e.message ?? '');
+  return exists && (e.message ?? '').includes(tableName) && !(e.message ?? '').includes(`${tableName}_`);
 }
 
 export async function migrateRollbackAll(db: Knex, store: Store): Promise<void> {
