@@ -30,6 +30,7 @@ import { principalOf } from '../../plugins/auth.js';
 import { actorOf } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
 import { Invalid } from '../../errors.js';
+import type { RouteRateLimit } from '../../plugins/rate-limit.js';
 import { evidenceBundle } from './evidence.js';
 import * as svc from './service.js';
 
@@ -42,6 +43,10 @@ const salesStaff = allow.roles(['account_manager', 'sales_manager', 'admin'], 'm
 const Binary = Type.Unsafe<Buffer>({ type: 'string', description: 'binary file' });
 /** A signed contract with a few pages is under 1 MB; 10 MB leaves room for scans some customers attach. */
 const PDF_LIMIT = 10 * 1024 * 1024;
+/** Contract PDFs and evidence bundles count against the user's exports and downloads (EXPORTS_PER_MINUTE). */
+const download: RouteRateLimit = { limit: 'exports', per: 'user' };
+/** Public verification: CONTRACT_VERIFY_PER_MINUTE per client address, counted across instances (guessing codes, PDF checks). */
+const verifyPerAddress: RouteRateLimit = { limit: 'contract-verify', per: 'address' };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const tx = app.db.transaction.bind(app.db);
@@ -146,7 +151,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/contracts/:id/pdf',
-    { config: { access: parties }, schema: { tags, summary: 'The contract’s PDF as stored (the newest version by default)', params: IdParams, querystring: ContractPdfQuery, response: withErrors({ 200: Binary }) } },
+    { config: { access: parties, rateLimit: download }, schema: { tags, summary: 'The contract’s PDF as stored (the newest version by default)', params: IdParams, querystring: ContractPdfQuery, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const doc = await svc.contractPdf(app.db, principalOf(req), req.params.id, req.query.version);
       return reply
@@ -164,7 +169,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/contracts/:id/evidence',
-    { config: { access: parties }, schema: { tags, summary: 'The evidence bundle: signed PDF, signed audit trail, certificate chain, verification report', params: IdParams, response: withErrors({ 200: Binary }) } },
+    { config: { access: parties, rateLimit: download }, schema: { tags, summary: 'The evidence bundle: signed PDF, signed audit trail, certificate chain, verification report', params: IdParams, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const bundle = await evidenceBundle(deps(), principalOf(req), req.params.id);
       return reply.type('application/zip').header('content-disposition', `attachment; filename="${bundle.name}"`).header('cache-control', 'private, no-cache').send(bundle.zip);
@@ -179,7 +184,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     open.post(
       '/verify',
       {
-        config: { access: allow.public('anyone holding a contract PDF may check its seals, as the printed verification note invites'), audit: false },
+        config: { access: allow.public('anyone holding a contract PDF may check its seals, as the printed verification note invites'), audit: false, rateLimit: verifyPerAddress },
         bodyLimit: PDF_LIMIT,
         schema: { tags, summary: 'Verify an uploaded PDF (raw body, application/pdf)', response: withErrors({ 200: VerificationReport }) },
       },
@@ -193,7 +198,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     open.get(
       '/verify/contract',
       {
-        config: { access: allow.public('the verification code printed on every page lets the holder of a paper copy check the stored original') },
+        config: { access: allow.public('the verification code printed on every page lets the holder of a paper copy check the stored original'), rateLimit: verifyPerAddress },
         schema: { tags, summary: 'Verify the stored contract by its number and the code printed on it', querystring: VerifyByCodeQuery, response: withErrors({ 200: VerificationReport }) },
       },
       (req) => svc.verifyByCode(app.db, req.query.contractNo, req.query.code),
