@@ -94,7 +94,12 @@ export async function rootCertificate(db: Knex, cfg: SealConfig): Promise<Certif
   const mill = await millOrganisation(db);
   const active = await findActiveCertificate(db, mill.id, 'root');
   if (active) return active;
-  if ((await rootCertificates(db)).length) throw new Conflict('seal.root_revoked', 'The root of the portal’s CA was revoked');
+  if ((await rootCertificates(db)).length) {
+    // As for organisations (certificateFor): a root made by a concurrent first need between the two reads is active.
+    const made = await findActiveCertificate(db, mill.id, 'root');
+    if (made) return made;
+    throw new Conflict('seal.root_revoked', 'The root of the portal’s CA was revoked');
+  }
   return keepFirst(db, mill.id, 'root', async () =>
     rowOf(mill.id, 'root', await createRootCa({ commonName: `${mill.name} 电子签章根证书`, organisation: mill.name, passphrase: cfg.caPassphrase })),
   );
@@ -108,8 +113,14 @@ export async function certificateFor(db: Knex, cfg: SealConfig, organisationId: 
   const active = await findActiveCertificate(db, organisationId, purpose);
   if (active) return active;
   const any = await db('seal_certificates').where({ organisation_id: organisationId, purpose }).first('id');
-  if (any) throw new Conflict('seal.revoked', 'This organisation’s seal certificate was revoked; an administrator must issue a new one', { organisationId, purpose });
+  // A concurrent first need may have issued the first one between the two reads: that one is active, not revoked
+  // (the surge bench met this with the mill's quality seal at its first concurrent prints).
+  if (any) return (await findActiveCertificate(db, organisationId, purpose)) ?? revokedSeal(organisationId, purpose);
   return issue(db, cfg, organisationId, purpose);
+}
+
+function revokedSeal(organisationId: number, purpose: Exclude<CertificatePurpose, 'root'>): never {
+  throw new Conflict('seal.revoked', 'This organisation’s seal certificate was revoked; an administrator must issue a new one', { organisationId, purpose });
 }
 
 async function issue(db: Knex, cfg: SealConfig, organisationId: number, purpose: Exclude<CertificatePurpose, 'root'>): Promise<CertificateRow> {
