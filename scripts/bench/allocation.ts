@@ -99,6 +99,28 @@ export async function seedPlan(db: Knex, period: string, plannedKgPerLine: numbe
   return planId;
 }
 
+/**
+ * The answering month: a plan of one line per variety (grade left open) for `period`, proposed for `customerIds` only
+ * (every other customer's contracted varieties are removed first, so that every offer belongs to someone answering)
+ * and published with a deadline a day away. Returns the offers by customer.
+ */
+export async function publishAnswerPlan(db: Knex, period: string, customerIds: number[]): Promise<{ planId: number; offers: Map<number, { id: number; kg: number }[]> }> {
+  const svc = await import('../../server/src/modules/allocation/service.js');
+  const { systemActor } = await import('../../server/src/plugins/audit.js');
+  const planId = await seedPlan(db, period, 5_000_000_000);
+  await db('plan_lines').where('plan_id', planId).whereNot('grade', 'Q235B').delete();
+  await db('plan_lines').where('plan_id', planId).update({ grade: '' });
+  const keep = new Set(customerIds);
+  const others = (await db('customer_varieties').distinct('organisation_id').pluck('organisation_id')).map(Number).filter((id) => !keep.has(id));
+  for (let i = 0; i < others.length; i += 500) await db('customer_varieties').whereIn('organisation_id', others.slice(i, i + 500)).delete();
+  await db.transaction((trx) => svc.propose(trx, systemActor('bench'), planId));
+  await db.transaction((trx) => svc.publish(trx, systemActor('bench'), planId, new Date(Date.now() + 24 * 3600_000).toISOString()));
+  const rows: { id: number; customer_id: number; offered_kg: number | string }[] = await db('allocations').where({ plan_id: planId, state: 'offered' }).select('id', 'customer_id', 'offered_kg');
+  const offers = new Map<number, { id: number; kg: number }[]>();
+  for (const o of rows) offers.set(Number(o.customer_id), [...(offers.get(Number(o.customer_id)) ?? []), { id: Number(o.id), kg: Number(o.offered_kg) }]);
+  return { planId, offers };
+}
+
 const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 
 /** An HS256 access token as the portal signs it, for a session written here. */

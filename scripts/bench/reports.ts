@@ -168,7 +168,7 @@ export async function stageReportWorld(staging: Knex, o: { customers: number; co
 }
 
 /** Portal organisations for the ERP customers: a tenth to the demo account manager, most to nine others, some to none. */
-async function organisationsFor(db: Knex, customers: number): Promise<void> {
+export async function organisationsFor(db: Knex, customers: number): Promise<void> {
   const now = nowDb();
   const mill = await db('organisations').where('kind', 'mill').first('id');
   const demoManager = await db('users').where('username', 'account.manager').first('id');

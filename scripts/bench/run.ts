@@ -19,6 +19,14 @@
 //                       500 requests/s on MariaDB vs GET /api/health at that rate
 //   sync_lag_p95_mariadb  p95 from a staging write to the change answering through the API under the default
 //                       schedule vs the same with the sync started on demand right after the write
+//   reports_mariadb     each report's p95 on the issue's data set (see reports.ts)
+//   surge               the month-start surge on MariaDB (see surge.ts): 2,000 customers sign in, answer, take their
+//                       listing with the SMS code, download the contract and print a certificate while 50 staff
+//                       approve and run reports; per endpoint rate, p50/p95/p99 and errors ({figure:'surge',
+//                       endpoint,...} lines), then a summary with the server's event loop delay p99 and the final
+//                       database state checked against the successful requests
+//
+// `npm run bench -- surge` (names as arguments) is BENCH_ONLY=surge.
 //
 // Environment: BENCH_SECONDS (framework_overhead, default 10 per side), BENCH_ME_SECONDS (default 60 per side),
 // BENCH_LOGIN_SECONDS (default 20), BENCH_PACING=staggered|autocannon (see load.ts), BENCH_ME_STREAMS (default 100),
@@ -27,7 +35,9 @@
 // BENCH_SYNC_ROWS (default 100000), BENCH_LAG_SAMPLES (default 60), BENCH_ANSWER_CUSTOMERS (default 2000) and
 // BENCH_ANSWER_SECONDS (default 600, the issue's ten minutes) size the allocation answering figure;
 // BENCH_RENDER_DOCUMENTS (default 200) and BENCH_SEAL_SAMPLES (default 100) the contract figures, BENCH_VERIFY_SECONDS
-// (default 30 per side) the certificate verification figure.
+// (default 30 per side) the certificate verification figure; BENCH_SURGE_CUSTOMERS (default 2000), BENCH_SURGE_STAFF
+// (default 50), BENCH_SURGE_SECONDS (default 120: the ten minutes compressed) and BENCH_SURGE_REPORT_LINES (default
+// 50000 delivery lines behind the staff's reports) the surge.
 // Progress goes to stderr.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +54,7 @@ import { hashPassword } from '../../server/src/modules/auth/passwords.js';
 import { closedLoop, fixedRate, median, merge, percentile, type LoadResult, type Pacing, type RequestSpec } from './load.js';
 import { otherCpu } from './noise.js';
 import { seedCustomerHistory } from './customers.js';
-import { mintToken, seedAllocationCustomers, seedPlan, sessionsFor } from './allocation.js';
+import { mintToken, publishAnswerPlan, seedAllocationCustomers, seedPlan, sessionsFor } from './allocation.js';
 import { BARE_TABLE, lagSample, loadStaging, mix, mixedRows, type timeSync } from './sync.js';
 import { reportsMariadb } from './reports.js';
 import { BENCH_CA_PASSPHRASE, ECHO_PATH, startTarget as startTargetProcess, targetMode, type Target, type TargetSpec } from './targets.js';
@@ -79,8 +89,8 @@ for (const [k, v] of [['BENCH_SYNC_ROWS', SYNC_ROWS], ['BENCH_LAG_SAMPLES', LAG_
 }
 
 const warmup = (s: number) => Math.min(5, Math.max(1, s / 10));
-/** BENCH_ONLY=name,name runs only those figures */
-const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+/** BENCH_ONLY=name,name runs only those figures; so does `npm run bench -- name name` */
+const ONLY = [...(process.env.BENCH_ONLY ?? '').split(','), ...process.argv.slice(2).filter((a) => !a.startsWith('-'))].map((x) => x.trim()).filter(Boolean);
 
 /** The bench's own processes, so that the CPU used by everything else on the machine can be reported. */
 const ownPids = new Set<number>([process.pid]);
@@ -747,16 +757,8 @@ async function allocationMariadb(tmp: string, jwtSecret: string, cleanups: (() =
     // Answers: the first ANSWER_CUSTOMERS customers get users; a 6-line plan (one line per variety) is proposed and published.
     log(`${name}: ${ANSWER_CUSTOMERS} customers with a user each answering`);
     const seeded = await seedAllocationCustomers(db, ANSWER_CUSTOMERS, { prefix: 'Q', withUsers: true });
-    const answerPlan = await seedPlan(db, '2031-02', 5_000_000_000);
-    await db('plan_lines').where('plan_id', answerPlan).whereNot('grade', 'Q235B').delete();
-    await db('plan_lines').where('plan_id', answerPlan).update({ grade: '' });
-    // Only the answering customers are contracted now, so that every offer of the plan belongs to someone answering.
-    await db('customer_varieties').whereNotIn('organisation_id', seeded.customerIds).delete();
-    await db.transaction((trx) => svc.propose(trx, systemActor('bench'), answerPlan));
-    await db.transaction((trx) => svc.publish(trx, systemActor('bench'), answerPlan, new Date(Date.now() + 24 * 3600_000).toISOString()));
-    const offers: { id: number; customer_id: number; offered_kg: number | string }[] = await db('allocations').where({ plan_id: answerPlan, state: 'offered' }).select('id', 'customer_id', 'offered_kg');
-    const byCustomer = new Map<number, { id: number; kg: number }[]>();
-    for (const o of offers) byCustomer.set(Number(o.customer_id), [...(byCustomer.get(Number(o.customer_id)) ?? []), { id: Number(o.id), kg: Number(o.offered_kg) }]);
+    const { offers: byCustomer } = await publishAnswerPlan(db, '2031-02', seeded.customerIds);
+    const offers = [...byCustomer.values()].flat();
     const sessions = await sessionsFor(db, seeded.userIds);
     const cfg = loadConfig({ NODE_ENV: 'production', JWT_SECRET: jwtSecret, CA_PASSPHRASE: BENCH_CA_PASSPHRASE, DATA_DIR: tmp });
     const userOf = new Map<number, number>((await db('users').whereIn('id', seeded.userIds).select('id', 'organisation_id')).map((u: { id: number; organisation_id: number }) => [Number(u.organisation_id), Number(u.id)]));
@@ -1033,6 +1035,11 @@ async function main() {
     await figure('reports_mariadb', 'ms', '<= 300', () =>
       reportsMariadb({ tmp, jwtSecret, pacing: PACING, log, noise, startTarget, signIn, emit: (f) => emit({ ratio: null, ...f } as unknown as Figure), withMariadb: (fn) => withMariadb('reports_mariadb', 'ms', '<= 300', cleanups, fn) }),
     );
+    // The Hardening issue's month-start surge: customers' journeys and staff at once, per endpoint (see surge.ts).
+    await figure('surge', 'ms', 'reads p95 <= 100 ms, p99 <= 250 ms; signing p95 <= 500 ms; loop p99 <= 50 ms; 0 errors; final state', async () => {
+      const { surgeMariadb } = await import('./surge.js');
+      await surgeMariadb({ tmp, jwtSecret, log, noise, startTarget, emit: (line) => process.stdout.write(JSON.stringify(line) + '\n'), withMariadb: (fn) => withMariadb('surge', 'ms', 'see surge.ts', cleanups, fn) });
+    });
   } finally {
     await cleanup();
     log('done');

@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 export type TargetSpec =
@@ -19,6 +19,8 @@ export type TargetSpec =
       jobs?: boolean;
       /** more environment for the portal's configuration, e.g. a rate limit the load must not trip */
       env?: Record<string, string>;
+      /** serve the production build compiled into this directory (tsc -p tsconfig.build.json) instead of the sources */
+      build?: string;
     }
   | {
       kind: 'bare';
@@ -107,11 +109,13 @@ export async function startBareLocal(spec: Extract<TargetSpec, { kind: 'bare' }>
 
 /** The real app as production builds it (argon2id at the OWASP settings, no logging), plus the echo route. */
 export async function startPortalLocal(spec: Extract<TargetSpec, { kind: 'portal' }>): Promise<LocalTarget> {
-  const { buildApp } = await import('../../server/src/app.js');
-  const { loadConfig } = await import('../../server/src/config.js');
-  const { loadDemoData } = await import('../../server/src/demo.js');
-  const { allow } = await import('../../server/src/plugins/access.js');
-  const { withErrors } = await import('../../server/src/http.js');
+  // The compiled modules have the sources' types; only where they are loaded from differs.
+  const from = <T>(module: string, source: () => Promise<T>): Promise<T> => (spec.build ? import(pathToFileURL(path.join(spec.build, 'server/src', module)).href) : source());
+  const { buildApp } = await from('app.js', () => import('../../server/src/app.js'));
+  const { loadConfig } = await from('config.js', () => import('../../server/src/config.js'));
+  const { loadDemoData } = await from('demo.js', () => import('../../server/src/demo.js'));
+  const { allow } = await from('plugins/access.js', () => import('../../server/src/plugins/access.js'));
+  const { withErrors } = await from('http.js', () => import('../../server/src/http.js'));
   const { Type } = await import('typebox');
 
   const config = loadConfig(
