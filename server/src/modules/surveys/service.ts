@@ -346,13 +346,18 @@ export async function tick(db: Knex, settings: SurveySettings, now = new Date())
   const out: TickResult = { opened: 0, closed: 0, notified: 0, reminded: 0 };
   const at = toDbTime(now);
   for (const r of await store.dueToOpen(db, at)) {
-    await db.transaction(async (trx) => {
-      const before = await store.findSurvey(trx, r.id);
-      if (before?.state !== 'scheduled') return;
-      out.notified += await openSurvey(trx, r.id, now);
-      await audit(trx, systemActor('surveys'), { action: 'survey.opened', entity: 'survey', entityId: r.id });
-      out.opened++;
-    });
+    await db
+      .transaction(async (trx) => {
+        const before = await store.findSurvey(trx, r.id);
+        if (before?.state !== 'scheduled') return;
+        out.notified += await openSurvey(trx, r.id, now);
+        await audit(trx, systemActor('surveys'), { action: 'survey.opened', entity: 'survey', entityId: r.id });
+        out.opened++;
+      })
+      .catch((err: unknown) => {
+        // Another instance's tick opened it between our read and our conditional update: its invitations stand, ours rolled back.
+        if (!(err instanceof Conflict && err.code === 'survey.state_changed')) throw err;
+      });
   }
   for (const r of await store.dueToClose(db, at)) {
     await db.transaction(async (trx) => {
