@@ -193,6 +193,12 @@ test('the database store counts every request of concurrent callers once', async
   const now = Date.now();
   const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? other : store).hit('concurrent:k', now, 60_000)));
   assert.deepEqual([...counts].sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+  // Many new keys at once (clients arriving together): each key's requests are counted 1, 2, 3, none lost.
+  const keys = Array.from({ length: 60 }, (_, i) => `concurrent:new${i % 20}`);
+  const got = await Promise.all(keys.map((k, i) => (i % 2 ? other : store).hit(k, now, 60_000).then((n) => [k, n] as const)));
+  const perKey = new Map<string, number[]>();
+  for (const [k, n] of got) perKey.set(k, [...(perKey.get(k) ?? []), n].sort());
+  for (const [k, ns] of perKey) assert.deepEqual(ns, [1, 2, 3], k);
 });
 
 test('uploads are typed by their content, not their name or declared type', async () => {

@@ -59,11 +59,18 @@ export function databaseStore(db: Knex): RateLimitStore {
       const over = now - windowMs;
       if (mysql) {
         // Assignments run left to right and see earlier ones, so hits is decided on the old window_start first.
-        const [res] = (await db.raw(
-          'insert into rate_limit_windows (limit_key, window_start, hits) values (?, ?, last_insert_id(1)) ' +
-            'on duplicate key update hits = last_insert_id(if(window_start <= ?, 1, hits + 1)), window_start = if(window_start <= ?, ?, window_start)',
-          [key, now, over, over, now],
-        )) as [{ insertId: number }];
+        const upsert = async () =>
+          (await db.raw(
+            'insert into rate_limit_windows (limit_key, window_start, hits) values (?, ?, last_insert_id(1)) ' +
+              'on duplicate key update hits = last_insert_id(if(window_start <= ?, 1, hits + 1)), window_start = if(window_start <= ?, ?, window_start)',
+            [key, now, over, over, now],
+          )) as [{ insertId: number }];
+        // InnoDB may pick a concurrent upsert of a new key as a deadlock victim (gap locks of the duplicate check);
+        // nothing was counted then, and once more succeeds.
+        const [res] = await upsert().catch((err: { code?: string }) => {
+          if (err?.code === 'ER_LOCK_DEADLOCK') return upsert();
+          throw err;
+        });
         return Number(res.insertId);
       }
       // SQLite evaluates every assignment on the old row.
