@@ -19,7 +19,7 @@ import type {
 import type { Config } from '../../config.js';
 import { fromDbTime, toDbTime } from '../../db/knex.js';
 import { AppError, Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
-import { isCustomer, type Principal } from '../../plugins/access.js';
+import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { millOrganisation } from '../organisations/service.js';
 import { certificateFor, recordUse, sealPdf, verify } from '../seals/service.js';
@@ -103,13 +103,15 @@ export async function printRights(db: Knex | Knex.Transaction, cfg: Config, cust
   return { customerId, allowed: Boolean(r.allowed), copiesPerCertificate: Number(r.copies_per_certificate), isDefault: false };
 }
 
-async function requireCustomer(db: Knex | Knex.Transaction, customerId: number): Promise<void> {
-  const o = await db('organisations').where({ id: customerId, kind: 'customer' }).first('id');
+/** The customer, if the caller (when given) may see it: its own users, its account manager, other staff. */
+async function requireCustomer(db: Knex | Knex.Transaction, customerId: number, p?: Principal): Promise<void> {
+  const q = db('organisations').where({ id: customerId, kind: 'customer' });
+  const o = await (p ? scopeToCustomers(q, p, 'id') : q).first('id');
   if (!o) throw new NotFound('customer.not_found', 'Customer not found');
 }
 
-export async function getPrintRights(db: Knex, cfg: Config, customerId: number): Promise<PrintRights> {
-  await requireCustomer(db, customerId);
+export async function getPrintRights(db: Knex, cfg: Config, p: Principal, customerId: number): Promise<PrintRights> {
+  await requireCustomer(db, customerId, p);
   return printRights(db, cfg, customerId);
 }
 
