@@ -31,13 +31,15 @@ export type Variety = (typeof VARIETIES)[number];
 export const CustomerPayload = Obj(
   {
     code: Code,
-    name: Str(200),
+    // name and address no longer than their organisations columns (128, 255): a longer one is quarantined with its
+    // reason instead of failing the customer matching after the sync on MariaDB.
+    name: Str(128),
     shortName: Type.Optional(Str(60)),
     // GB 32100-2015: 18 characters from the alphabet without I, O, S, V, Z.
     creditCode: Type.String({ pattern: '^[0-9A-HJ-NPQRTUWXY]{2}\\d{6}[0-9A-HJ-NPQRTUWXY]{10}$', description: '统一社会信用代码' }),
     province: Str(30),
     city: Str(30),
-    address: Type.Optional(Str(300)),
+    address: Type.Optional(Str(255)),
     industry: Type.Optional(Str(60)),
     erpClass: Type.Optional(Str(30)),
     contacts: Type.Array(Obj({ name: Str(60), phone: Type.Optional(Str(30)), title: Type.Optional(Str(60)) }), { maxItems: 50 }),
