@@ -7,7 +7,7 @@
 // from /api/metrics every second. One JSON line per endpoint, then a summary with the targets and the final database
 // state checked against what the successful requests asked for.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,8 @@ export async function surgeMariadb(ctx: SurgeContext): Promise<void> {
   const staffCount = int('BENCH_SURGE_STAFF', 50);
   const seconds = int('BENCH_SURGE_SECONDS', 120);
   const reportLines = int('BENCH_SURGE_REPORT_LINES', 50_000);
+  // After the last customer, the staff go on approving until nothing waits or this many seconds passed.
+  const drain = int('BENCH_SURGE_DRAIN', 60);
   const managers = Math.max(1, Math.round(staffCount / 5));
   const accountManagers = Math.max(1, staffCount - managers);
   const metricsToken = 'bench-metrics-token';
@@ -138,11 +140,15 @@ export async function surgeMariadb(ctx: SurgeContext): Promise<void> {
     })();
 
     const cpu0 = cpuSeconds(portal.pid);
+    const threads0 = threadSeconds(portal.pid);
     const done = { signed: 0, leftSealing: 0, answers: 0, approvingAnswers: 0, decisions: 0, approvals: 0, codes: 0, takes: 0, pdfs: 0, prints: 0, journeys: 0, journeysFailed: 0 };
     const others = ctx.noise();
     const started = performance.now();
     const spread = (seconds * 1000 * 0.75) / world.customers.length;
     let customersDone = false;
+    // Approvals still waiting (read every second), and when the staff stop if they never get to zero.
+    let pending = Infinity;
+    let deadline = Infinity;
 
     const journey = async (c: (typeof world.customers)[number], i: number) => {
       await sleep(i * spread);
@@ -193,6 +199,7 @@ export async function surgeMariadb(ctx: SurgeContext): Promise<void> {
       ),
     ).then(() => {
       customersDone = true;
+      deadline = performance.now() + drain * 1000;
       ctx.log(`surge: customers done after ${Math.round((performance.now() - started) / 1000)} s`);
     });
 
@@ -200,8 +207,6 @@ export async function surgeMariadb(ctx: SurgeContext): Promise<void> {
     // managers the second step of the approvals whose id falls to them), and runs a report every third round.
     const months: string[] = [];
     for (let d = new Date(); months.length < 24; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1))) months.push(d.toISOString().slice(0, 7));
-    let pending = Infinity;
-    const deadline = started + seconds * 2000;
     const watcher = (async () => {
       while (!(customersDone && pending === 0) && performance.now() < deadline) {
         await sleep(1000);
@@ -239,6 +244,7 @@ export async function surgeMariadb(ctx: SurgeContext): Promise<void> {
     await sampler;
     const otherCores = others();
     const serverCpu = cpuSeconds(portal.pid) - cpu0;
+    const serverThreads = threadCpuSince(portal.pid, threads0);
 
     // ---- figures ----
     const lines = [...stats.entries()].map(([endpoint, s]) => {
@@ -289,9 +295,10 @@ export async function surgeMariadb(ctx: SurgeContext): Promise<void> {
       requests: lines.reduce((a, l) => a + l.requests, 0),
       rate: round(lines.reduce((a, l) => a + l.requests, 0) / wall, 1),
       errors: lines.reduce((a, l) => a + l.errors, 0),
+      approvals_still_pending: pending,
       journeys: { completed: done.journeys, failed: done.journeysFailed, takes_left_sealing: done.leftSealing },
       // What the surge costs the serving process (main thread, PDF workers, argon2 threads): the cores it needs.
-      server_cpu: { seconds: round(serverCpu), per_journey_ms: round((serverCpu * 1000) / Math.max(1, done.journeys)), cores_busy: round(serverCpu / wall, 2) },
+      server_cpu: { seconds: round(serverCpu), per_journey_ms: round((serverCpu * 1000) / Math.max(1, done.journeys)), cores_busy: round(serverCpu / wall, 2), by_thread_seconds: serverThreads },
       event_loop_delay_p99_ms: { max: round(loopMax), median: round(percentile(loopSamples, 50)), intervals: loopSamples.length, interval_s: 1, target: `max of per-second p99 <= ${LOOP_P99_MS} ms`, measured_in: 'the serving process (/api/metrics)' },
       final_state: finalState,
       other_processes_cpu_cores: otherCores,
@@ -503,12 +510,41 @@ async function productionBuild(ctx: SurgeContext): Promise<string> {
 
 /** CPU seconds a process has used, its threads included (/proc/<pid>/stat utime + stime, in clock ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {
+  return statSeconds(`/proc/${pid}/stat`);
+}
+
+function statSeconds(file: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds by thread of a process (main thread, libuv pool running argon2 and keygen, PDF workers), by tid. */
+function threadSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(`${tid === String(pid) ? 'main' : name}:${tid}`, statSeconds(`/proc/${pid}/task/${tid}/stat`));
+    }
+  } catch {
+    // the process ended
+  }
+  return out;
+}
+
+/** The CPU used since `before`, summed by thread name ('main', 'libuv-worker', worker threads...). */
+function threadCpuSince(pid: number, before: Map<string, number>): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const [key, sec] of threadSeconds(pid)) {
+    const name = key.slice(0, key.lastIndexOf(':'));
+    by[name] = Number(((by[name] ?? 0) + sec - (before.get(key) ?? 0)).toFixed(1));
+  }
+  return by;
 }
 
 // ---- HTTP -----------------------------------------------------------------------------------------------------
