@@ -20,7 +20,7 @@ import { creditCodeCheck } from './demo.js';
 import { csvText } from './csv.js';
 import { render } from './modules/notifications/templates.js';
 
-const tools = ['pdftotext', 'pdfinfo', 'pdfsig'].every((tool) => !spawnSync(tool, ['-v']).error);
+const tools = ['pdftotext', 'pdfinfo', 'pdfsig', 'unzip'].every((tool) => !spawnSync(tool, ['-v']).error);
 if (!tools && process.env.CI === 'true') throw new Error('poppler-utils is required with CI=true');
 const needsTools = tools ? {} : { skip: 'poppler-utils missing (apt-get install poppler-utils)' };
 
@@ -32,6 +32,8 @@ const hostile = (prefix: string, length?: number) => {
   const s = `${prefix}${CORE}`;
   return length === undefined ? s : (s + '钢材贸易有限公司'.repeat(600)).slice(0, length);
 };
+/** What a browser may send as its name: any printable ASCII. */
+const USER_AGENT = '<script>alert(1)</script>"><img src=x onerror=alert(1)>${7*7}{{7*7}})>>/JS(app.alert(1))';
 const FORMULAS = ["=cmd|' /C calc'!A0", '+SUM(1,2)', '-2+3', '@SUM(1)', '\t=1+1', '\r=1+1'];
 
 const H = {
@@ -112,11 +114,16 @@ before(async () => {
   await t.db('intent_contract_lines').insert({ intent_contract_id: Number(intent), position: 1, variety: 'rebar', grade: 'HRB400E', spec: 'Φ25', kg: 300_000, price_fen_per_t: 3_650_00, amount_fen: 109_500_000 });
   const listing = await ok(as('sales', 'POST', '/api/listings', { intentContractId: Number(intent), deliveryPlace: H.deliveryPlace, deliveryFrom: '2026-12-01', deliveryTo: '2026-12-31', deliveryMethod: H.deliveryMethod, qualityStandard: H.qualityStandard }));
   await ok(as('adminA', 'POST', `/api/listings/${listing.id}/code`));
-  const contract = await ok(as('adminA', 'POST', `/api/listings/${listing.id}/take`, { code: await lastPhoneCode(t.db, '13900139001', 'signing_code') }));
+  // The signer's browser names itself with hostile text: the audit trail prints it.
+  const takeCode = await lastPhoneCode(t.db, '13900139001', 'signing_code');
+  const contract = await ok(t.as(tokens.adminA, { method: 'POST', url: `/api/listings/${listing.id}/take`, payload: { code: takeCode }, headers: { 'user-agent': USER_AGENT } }));
   assert.equal(contract.state, 'signed', contract.sealError ?? '');
   const contractPdf = await as('adminA', 'GET', `/api/contracts/${contract.id}/pdf`);
   assert.equal(contractPdf.statusCode, 200, contractPdf.body);
   pdfs.contract = contractPdf.rawPayload;
+  const evidence = await as('adminA', 'GET', `/api/contracts/${contract.id}/evidence`);
+  assert.equal(evidence.statusCode, 200, evidence.body);
+  pdfs.auditTrail = execFileSync('unzip', ['-p', tmp.write('evidence.zip', evidence.rawPayload), 'audit-trail.pdf'], { maxBuffer: 64 << 20 });
 
   // The certificate: a copy printed by A, and one printed through A's share link naming a hostile buyer.
   const certificateId = Number((await t.db('certificates').where('certificate_no', 'ZB-INJ-0001').first('id')).id);
@@ -172,6 +179,7 @@ const EXPECTED: Record<string, string[]> = {
   contract: [H.buyerName, H.buyerAddress, H.legalRepresentative, H.bankName, H.deliveryPlace, H.deliveryMethod, H.qualityStandard, H.clauseTitle, H.clauseBody],
   certificate: [H.productName, H.inspector, H.grade, H.spec, H.standard, H.buyerName],
   sharedCopy: [H.productName, H.buyerOfShare],
+  auditTrail: [H.buyerName, USER_AGENT],
   surveySummary: [H.surveyTitle, H.questionTitle, H.optionLabel],
 };
 
@@ -201,8 +209,8 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
   });
 }
 
-test('the sealed contract and certificate copies stay valid signatures with hostile text inside', needsTools, () => {
-  for (const name of ['contract', 'certificate', 'sharedCopy']) {
+test('the sealed contract, its audit trail and the certificate copies stay valid signatures with hostile text inside', needsTools, () => {
+  for (const name of ['contract', 'certificate', 'sharedCopy', 'auditTrail']) {
     const out = execFileSync('pdfsig', [tmp.write(`${name}-sig.pdf`, pdfs[name])], { encoding: 'utf8' });
     assert.match(out, /Signature Validation: Signature is Valid\./, `${name}: ${out}`);
     assert.doesNotMatch(out, /Digest Mismatch|Unknown Validation Failure/, `${name}: ${out}`);
