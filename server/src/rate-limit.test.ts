@@ -149,6 +149,17 @@ test('every public verification or share route and every export or document down
   for (const r of reports) assert.deepEqual(limitOf(r)?.query, { format: 'csv' }, `${r.method} ${r.url}`);
 });
 
+test('the scheduled prune forgets windows over an hour old and keeps the current ones', async () => {
+  const now = Date.now();
+  await stores.db('rate_limit_windows').insert([
+    { limit_key: 'prune:old', window_start: now - 2 * 3600_000, hits: 7 },
+    { limit_key: 'prune:current', window_start: now - 30_000, hits: 2 },
+  ]);
+  await one.scheduler.runNow('rate-limit.prune');
+  const left = await stores.db('rate_limit_windows').whereIn('limit_key', ['prune:old', 'prune:current']).pluck('limit_key');
+  assert.deepEqual(left, ['prune:current']);
+});
+
 test('with the memory store each instance counts alone (one instance only)', async () => {
   const mem = limitsConfig('memory');
   const a = await buildApp({ config: mem, db: stores.db, staging: stores.staging });
