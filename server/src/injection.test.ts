@@ -286,6 +286,24 @@ test('feedback with a hostile subject reaches staff as the literal text, in-app 
   assert.match(String(list.headers['content-type']), /^application\/json/);
 });
 
+test('a feedback attachment with a hostile file name downloads as a well-formed attachment of its checked type', async () => {
+  const item = await ok(as('adminA', 'POST', '/api/feedback', { category: 'service', subject: 's', description: 'd' }));
+  const name = '"><img src=x onerror=alert(1)>;${7*7}{{7*7}}中文.png';
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+  const up = await ok(t.as(tokens.adminA, { method: 'POST', url: `/api/feedback/${item.id}/attachments?name=${encodeURIComponent(name)}`, headers: { 'content-type': 'application/octet-stream' }, payload: png }));
+  const dl = await as('adminA', 'GET', `/api/feedback/${item.id}/attachments/${up.id}`);
+  assert.equal(dl.statusCode, 200, dl.body);
+  assert.equal(dl.headers['content-type'], 'image/png');
+  assert.equal(dl.headers['x-content-type-options'], 'nosniff');
+  const disposition = String(dl.headers['content-disposition']);
+  // One quoted ASCII name without quotes or separators of its own, and the stored name (markup characters taken out
+  // on upload) RFC 5987-encoded beside it.
+  assert.match(disposition, /^(attachment|inline); filename="[^"\\;%]*"; filename\*=UTF-8''[A-Za-z0-9%!._~-]+$/, disposition);
+  const stored = decodeURIComponent(disposition.split("UTF-8''")[1]!);
+  assert.doesNotMatch(stored, /[<>"]/, stored);
+  assert.ok(stored.endsWith('中文.png'), stored);
+});
+
 test('JSON answers that echo hostile values are JSON, never HTML', async () => {
   for (const url of [`/api/customers/${w.customerA}`, `/api/surveys/${surveyId}/results`, '/api/contract-templates']) {
     const res = await as(url.startsWith('/api/customers') ? 'sales' : 'sales', 'GET', url);
