@@ -7,6 +7,20 @@ import { createTestApp, makeWorld, type TestApp } from '../../../test/helpers.js
 import { writeStaging, type StagingRow } from '../../../test/erp-fixtures.js';
 import { runSync } from '../erp-sync/engine.js';
 import { rebuildProjection } from './projection.js';
+import { chinaMonth } from '../../china-time.js';
+
+// The fixture is dated relative to the month the tests run in (M0), so "overdue" (signed before the previous month)
+// means the same whatever the date: M2's contract is overdue, M1's are not.
+const monthsBack = (n: number) => {
+  const [y, m] = chinaMonth().split('-').map(Number);
+  const d = new Date(Date.UTC(y, m - 1 - n, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+};
+const lastDayOf = (month: string) => {
+  const [y, m] = month.split('-').map(Number);
+  return String(new Date(Date.UTC(y, m, 0)).getUTCDate());
+};
+const [M0, M1, M2, M3, M4] = [0, 1, 2, 3, 4].map(monthsBack);
 
 let t: TestApp;
 let w: Awaited<ReturnType<typeof makeWorld>>;
@@ -65,22 +79,22 @@ before(async () => {
     row('customer', codeX, customer(codeX)),
     row('material', 'M1', material('M1', 'rebar')),
     row('material', 'M2', material('M2', 'wire_rod')),
-    row('sales_order', 'SO1', order('SO1', codeA, '2026-09-10', 'HT1', [['M1', 100_000, 400_000], ['M2', 50_000, 420_000]])),
-    row('sales_order', 'SO2', order('SO2', codeB, '2026-10-05', undefined, [['M1', 20_000, 380_000]])),
-    row('sales_order', 'SO3', order('SO3', codeX, '2026-10-20', 'HT3', [['M2', 10_000, 400_000]])),
-    row('production_order', 'PO1', production('PO1', 'SO1', 'M1', 80_000, '2026-09-15')),
-    row('production_order', 'PO2', production('PO2', 'SO2', 'M1', 20_000, '2026-10-06')),
-    row('delivery_note', 'DN0', delivery('DN0', 'SO1', codeA, '2026-08-20', '江苏省', '苏州市', [['M1', 5_000]])),
-    row('delivery_note', 'DN1', delivery('DN1', 'SO1', codeA, '2026-09-20', '江苏省', '苏州市', [['M1', 30_000], ['M2', 10_000]])),
-    row('delivery_note', 'DN2', delivery('DN2', 'SO1', codeA, '2026-10-02', '浙江省', '杭州市', [['M1', 25_000]])),
-    row('delivery_note', 'DN3', delivery('DN3', 'SO2', codeB, '2026-10-10', '江苏省', '南京市', [['M1', 20_000]])),
-    row('delivery_note', 'DN4', delivery('DN4', 'SO3', codeX, '2026-10-25', '江苏省', '苏州市', [['M2', 4_000]])),
-    row('invoice', 'INV1', invoice('INV1', codeA, 'SO1', '2026-09-25', 10_000_000)),
-    row('invoice', 'INV2', invoice('INV2', codeA, 'SO1', '2026-10-01', 5_000_000, 'cancelled')),
-    row('invoice', 'INV3', invoice('INV3', codeB, 'SO2', '2026-10-15', 3_000_000)),
-    row('customer_receipt', 'RC1', receipt('RC1', codeA, '2026-09-01', 20_000_000)),
-    row('customer_receipt', 'RC2', receipt('RC2', codeA, '2026-10-10', 6_000_000)),
-    row('customer_balance', codeA, { customerCode: codeA, asOf: '2026-11-01T08:00:00+08:00', creditLimitFen: 50_000_000, balanceFen: -15_500_000, advanceFen: 15_500_000, overdueFen: 0, overdueDays: 0 }),
+    row('sales_order', 'SO1', order('SO1', codeA, `${M2}-10`, 'HT1', [['M1', 100_000, 400_000], ['M2', 50_000, 420_000]])),
+    row('sales_order', 'SO2', order('SO2', codeB, `${M1}-05`, undefined, [['M1', 20_000, 380_000]])),
+    row('sales_order', 'SO3', order('SO3', codeX, `${M1}-20`, 'HT3', [['M2', 10_000, 400_000]])),
+    row('production_order', 'PO1', production('PO1', 'SO1', 'M1', 80_000, `${M2}-15`)),
+    row('production_order', 'PO2', production('PO2', 'SO2', 'M1', 20_000, `${M1}-06`)),
+    row('delivery_note', 'DN0', delivery('DN0', 'SO1', codeA, `${M3}-20`, '江苏省', '苏州市', [['M1', 5_000]])),
+    row('delivery_note', 'DN1', delivery('DN1', 'SO1', codeA, `${M2}-20`, '江苏省', '苏州市', [['M1', 30_000], ['M2', 10_000]])),
+    row('delivery_note', 'DN2', delivery('DN2', 'SO1', codeA, `${M1}-02`, '浙江省', '杭州市', [['M1', 25_000]])),
+    row('delivery_note', 'DN3', delivery('DN3', 'SO2', codeB, `${M1}-10`, '江苏省', '南京市', [['M1', 20_000]])),
+    row('delivery_note', 'DN4', delivery('DN4', 'SO3', codeX, `${M1}-25`, '江苏省', '苏州市', [['M2', 4_000]])),
+    row('invoice', 'INV1', invoice('INV1', codeA, 'SO1', `${M2}-25`, 10_000_000)),
+    row('invoice', 'INV2', invoice('INV2', codeA, 'SO1', `${M1}-01`, 5_000_000, 'cancelled')),
+    row('invoice', 'INV3', invoice('INV3', codeB, 'SO2', `${M1}-15`, 3_000_000)),
+    row('customer_receipt', 'RC1', receipt('RC1', codeA, `${M2}-01`, 20_000_000)),
+    row('customer_receipt', 'RC2', receipt('RC2', codeA, `${M1}-10`, 6_000_000)),
+    row('customer_balance', codeA, { customerCode: codeA, asOf: `${M0}-01T08:00:00+08:00`, creditLimitFen: 50_000_000, balanceFen: -15_500_000, advanceFen: 15_500_000, overdueFen: 0, overdueDays: 0 }),
   ]);
   const r = await sync();
   assert.equal(r.status, 'done');
@@ -88,26 +102,26 @@ before(async () => {
 });
 after(async () => t?.close());
 
-const PERIOD = 'from=2026-09&to=2026-10';
+const PERIOD = `from=${M2}&to=${M1}`;
 
 describe('customer queries', () => {
   test('the fund ledger runs the balance through receipts and invoices, leaves cancelled invoices out, and shows the ERP difference', async () => {
-    const res = await get('userA', '/api/queries/funds?from=2026-09-01&to=2026-10-31');
+    const res = await get('userA', `/api/queries/funds?from=${M2}-01&to=${M1}-${lastDayOf(M1)}`);
     assert.equal(res.statusCode, 200, res.body);
     const f = res.json();
     assert.equal(f.openingBalanceFen, 0);
     assert.deepEqual(
       f.items.map((e: any) => [e.date, e.type, e.docNo, e.debitFen, e.creditFen, e.balanceFen]),
       [
-        ['2026-09-01', 'receipt', 'RC1', 0, 20_000_000, -20_000_000],
-        ['2026-09-25', 'invoice', 'INV1', 10_000_000, 0, -10_000_000],
-        ['2026-10-10', 'receipt', 'RC2', 0, 6_000_000, -16_000_000],
+        [`${M2}-01`, 'receipt', 'RC1', 0, 20_000_000, -20_000_000],
+        [`${M2}-25`, 'invoice', 'INV1', 10_000_000, 0, -10_000_000],
+        [`${M1}-10`, 'receipt', 'RC2', 0, 6_000_000, -16_000_000],
       ],
     );
     assert.deepEqual(f.totals, { debitFen: 10_000_000, creditFen: 26_000_000, receipts: 2, invoices: 1 });
     assert.equal(f.closingBalanceFen, -16_000_000);
-    assert.deepEqual(f.reconciliation, { ledgerBalanceFen: -16_000_000, erpBalanceFen: -15_500_000, erpAsOf: '2026-11-01T08:00:00+08:00', differenceFen: -500_000 });
-    const later = (await get('userA', '/api/queries/funds?from=2026-09-10&to=2026-10-31&type=invoice')).json();
+    assert.deepEqual(f.reconciliation, { ledgerBalanceFen: -16_000_000, erpBalanceFen: -15_500_000, erpAsOf: `${M0}-01T08:00:00+08:00`, differenceFen: -500_000 });
+    const later = (await get('userA', `/api/queries/funds?from=${M2}-10&to=${M1}-${lastDayOf(M1)}&type=invoice`)).json();
     assert.equal(later.openingBalanceFen, -20_000_000);
     assert.deepEqual(later.items.map((e: any) => e.docNo), ['INV1']);
     assert.equal(later.closingBalanceFen, -16_000_000);
@@ -119,8 +133,8 @@ describe('customer queries', () => {
     assert.equal(c.usedFen, 0);
     assert.equal(c.availableFen, 50_000_000);
     assert.equal(c.months.length, 12);
-    const sept = c.months.find((m: any) => m.month === '2026-09');
-    assert.deepEqual(sept, { month: '2026-09', invoicedFen: 10_000_000, receivedFen: 20_000_000, usedFen: 0, usedBp: 0 });
+    const sept = c.months.find((m: any) => m.month === `${M2}`);
+    assert.deepEqual(sept, { month: `${M2}`, invoicedFen: 10_000_000, receivedFen: 20_000_000, usedFen: 0, usedBp: 0 });
   });
 
   test('contract progress gives contracted, scheduled, shipped and settled per contract', async () => {
@@ -128,7 +142,7 @@ describe('customer queries', () => {
     assert.equal(p.total, 1);
     const c = p.items[0];
     assert.equal(c.contractNo, 'HT1');
-    assert.equal(c.date, '2026-09-10');
+    assert.equal(c.date, `${M2}-10`);
     assert.deepEqual(
       [c.contractedKg, c.contractedFen, c.scheduledKg, c.shippedKg, c.shippedFen, c.settledFen, c.settledKg, c.doneBp],
       // shipped 5 + 40 + 25 t valued at the order's prices; 10,000,000 fen settled at 61,000,000 fen per 150 t
@@ -159,7 +173,7 @@ describe('management reports', () => {
 
   test('regional flow by province and city, against the two months before', async () => {
     const r = (await get('sm', `/api/reports/regional-flow?${PERIOD}`)).json();
-    assert.deepEqual([r.previousFrom, r.previousTo], ['2026-07', '2026-08']);
+    assert.deepEqual([r.previousFrom, r.previousTo], [`${M4}`, `${M3}`]);
     assert.deepEqual(r.provinces.map((p: any) => [p.province, p.shippedKg, p.previousKg, p.changeKg, p.changeBp]), [
       ['江苏省', 64_000, 5_000, 59_000, 118_000],
       ['浙江省', 25_000, 0, 25_000, null],
@@ -198,7 +212,7 @@ describe('management reports', () => {
     const zh = await get('sm', `/api/reports/managers?${PERIOD}&format=csv`);
     assert.ok(zh.body.startsWith('\uFEFF客户经理,签订合同数'));
     assert.match(zh.body, /\r\n合计,3,180\.000,726000\.00,100\.000,89\.000,130000\.00,86\.000,1,80\.000\r\n$/);
-    const funds = await get('userA', '/api/queries/funds?from=2026-09-01&to=2026-10-31&format=csv');
+    const funds = await get('userA', `/api/queries/funds?from=${M2}-01&to=${M1}-${lastDayOf(M1)}&format=csv`);
     assert.equal(funds.body.trim().split('\r\n').length, 1 + 1 + 3 + 3);
     assert.match(funds.body, /RC2,,0\.00,60000\.00,-160000\.00/);
   });
@@ -248,12 +262,12 @@ describe('summaries kept by the sync', () => {
   test('after updates, price changes, cancellations and deletes the summaries equal a recomputation from erp_records', async () => {
     await writeStaging(t.stores.staging, [
       // a new price on SO1 revalues its deliveries; SO3 moves to another contract number; DN2 is deleted; INV1 cancelled
-      row('sales_order', 'SO1', order('SO1', codeA, '2026-09-10', 'HT1', [['M1', 100_000, 410_000], ['M2', 40_000, 420_000]])),
-      row('sales_order', 'SO3', order('SO3', codeX, '2026-10-21', 'HT3B', [['M2', 10_000, 400_000]])),
+      row('sales_order', 'SO1', order('SO1', codeA, `${M2}-10`, 'HT1', [['M1', 100_000, 410_000], ['M2', 40_000, 420_000]])),
+      row('sales_order', 'SO3', order('SO3', codeX, `${M1}-21`, 'HT3B', [['M2', 10_000, 400_000]])),
       { iface: 'delivery_note', key: 'DN2', seq: ++seq, op: 'delete' },
-      row('invoice', 'INV1', invoice('INV1', codeA, 'SO1', '2026-09-25', 10_000_000, 'cancelled')),
-      row('delivery_note', 'DN5', delivery('DN5', 'SO3', codeX, '2026-10-26', '江苏省', '苏州市', [['M2', 1_000]])),
-      row('sales_order', 'SO2', order('SO2', codeB, '2026-10-05', undefined, [['M1', 20_000, 380_000]], 'cancelled')),
+      row('invoice', 'INV1', invoice('INV1', codeA, 'SO1', `${M2}-25`, 10_000_000, 'cancelled')),
+      row('delivery_note', 'DN5', delivery('DN5', 'SO3', codeX, `${M1}-26`, '江苏省', '苏州市', [['M2', 1_000]])),
+      row('sales_order', 'SO2', order('SO2', codeB, `${M1}-05`, undefined, [['M1', 20_000, 380_000]], 'cancelled')),
     ]);
     assert.equal((await sync()).status, 'done');
     const kept = await snapshot();
