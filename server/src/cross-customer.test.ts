@@ -358,6 +358,39 @@ for (const who of ['adminB', 'userB', 'amB', 'anonymous'] as const) {
   });
 }
 
+/** Query parameters that name a customer or its manager, and the value of A's that goes in them. */
+const CUSTOMER_QUERY: Record<string, () => number> = {
+  customerId: () => w.customerA,
+  organisationId: () => w.customerA,
+  accountManagerId: () => w.accountManager.id,
+  managerId: () => w.accountManager.id,
+};
+
+test('list and report routes filtered by customer A (or A’s manager) give B’s people and B’s manager none of A’s data', async () => {
+  const problems: string[] = [];
+  const shownToA = new Set<string>();
+  let calls = 0;
+  for (const r of t.app.routeTable) {
+    const q = ((r.schema as Schema | undefined)?.querystring?.properties ?? {}) as Record<string, Schema>;
+    const named = Object.keys(q).filter((k) => k in CUSTOMER_QUERY);
+    if (r.method !== 'GET' || !r.url.startsWith('/api/') || r.url.includes(':') || !named.length) continue;
+    const query: Record<string, string> = {};
+    for (const [k, v] of Object.entries(q)) if (!['page', 'pageSize'].includes(k) && (k in CUSTOMER_QUERY || v.default !== undefined)) query[k] = String(k in CUSTOMER_QUERY ? CUSTOMER_QUERY[k]!() : v.default);
+    // The control: the same request shows A's own people something of A's on most of these routes.
+    for (const who of ['adminA', 'amA'] as const) if (leaked(await t.as(tokens[who], { method: 'GET', url: r.url, query }), r.url)) shownToA.add(label(r));
+    for (const who of ['adminB', 'userB', 'amB'] as const) {
+      const res = await t.as(tokens[who], { method: 'GET', url: r.url, query });
+      calls++;
+      const leak = leaked(res, r.url);
+      if (leak) problems.push(`${who} ${label(r)}?${new URLSearchParams(query)} → ${res.statusCode} shows A’s “${leak}”`);
+      else if (res.statusCode >= 500) problems.push(`${who} ${label(r)} → ${res.statusCode}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(calls >= 30, `only ${calls} calls`);
+  assert.ok(shownToA.size >= 8, `A's people saw A's data on only ${[...shownToA].join(', ')}`);
+});
+
 test('every read route answers A’s own people (A’s administrator, A’s account manager) for A’s objects; mill-only routes the staff they are for', async () => {
   const problems: string[] = [];
   for (const r of idRoutes()) {
