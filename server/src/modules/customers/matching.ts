@@ -9,7 +9,7 @@ import { nowDb } from '../../db/knex.js';
 import { audit, systemActor, type Actor } from '../../plugins/audit.js';
 import { NotFound } from '../../errors.js';
 import type { OrganisationRow } from '../organisations/store.js';
-import { readSetting, writeSetting } from './store.js';
+import { readSetting } from './store.js';
 
 const CURSOR = 'match.staging_id';
 const BATCH = 500;
@@ -151,20 +151,26 @@ async function applyOne(trx: Knex.Transaction, actor: Actor, r: RecordRow, force
 /** Applies the ERP customer versions synced since the last run, in staging order, a batch per transaction. */
 export async function matchErpCustomers(db: Knex, actor: Actor = systemActor('erp-match')): Promise<MatchRunResult> {
   const out: MatchRunResult = { created: 0, updated: 0, conflicts: 0, unchanged: 0 };
+  // The cursor row exists before any batch, so that a batch can claim its rows by moving it (below).
+  await db('customer_settings').insert({ key: CURSOR, value: '0' }).onConflict('key').ignore();
   for (;;) {
-    const cursor = Number(await readSetting(db, CURSOR, '0'));
+    const cursor = await readSetting(db, CURSOR, '0');
     const rows: RecordRow[] = await db('erp_records')
       .select('doc_key', 'staging_id', 'deleted', 'payload')
       .where('interface', 'customer')
-      .andWhere('staging_id', '>', cursor)
+      .andWhere('staging_id', '>', Number(cursor))
       .orderBy('staging_id')
       .limit(BATCH);
     if (!rows.length) return out;
-    await db.transaction(async (trx) => {
+    const claimed = await db.transaction(async (trx) => {
+      // Moving the cursor first, conditionally, claims the batch: another instance matching at the same time (the
+      // nightly grading beside the sync's after-apply listener) waits for this commit, then finds the cursor moved
+      // and reads the next batch instead of creating the same organisations again.
+      if ((await trx('customer_settings').where({ key: CURSOR, value: cursor }).update({ value: String(rows[rows.length - 1].staging_id) })) !== 1) return false;
       for (const r of rows) out[await applyOne(trx, actor, r, false)]++;
-      await writeSetting(trx, CURSOR, String(rows[rows.length - 1].staging_id));
+      return true;
     });
-    if (rows.length < BATCH) return out;
+    if (claimed && rows.length < BATCH) return out;
   }
 }
 
