@@ -74,6 +74,10 @@ export interface Config {
     /** how often the sealing job retries contracts left in sealing (seconds field allowed) */
     schedule: string;
   };
+  customers: {
+    /** node-cron schedule of the nightly grading of all customers (seconds field allowed) */
+    gradeSchedule: string;
+  };
   certificates: {
     /** print rights of a customer quality staff have not decided on (issue 7: default from configuration) */
     defaultPrintAllowed: boolean;
@@ -257,6 +261,10 @@ export function loadConfig(source: Source = process.env, overrides: Partial<Conf
       tsaUrl: optionalHttpUrl('TSA_URL', source.TSA_URL, problems),
       tsaTimeoutMs: int('TSA_TIMEOUT_MS', 10_000, 100, 60_000),
       schedule: str('SEAL_SCHEDULE', '*/30 * * * * *'),
+    },
+    customers: {
+      // Nightly, after the ERP's end-of-day balances have been synced.
+      gradeSchedule: str('CUSTOMER_GRADE_SCHEDULE', '30 1 * * *'),
     },
     certificates: {
       defaultPrintAllowed: bool('CERTIFICATE_PRINT_ALLOWED', true),

@@ -1,13 +1,25 @@
 // Scheduled jobs (node-cron): modules register jobs; they start with the server and stop on shutdown.
+// Every instance fires every job; a job marked `once` runs each schedule slot on the first instance that claims it.
+import { hostname } from 'node:os';
 import fp from 'fastify-plugin';
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
+import { isDuplicateKey, toDbTime } from '../db/knex.js';
 
 export interface Job {
   name: string;
   /** cron expression, seconds field optional */
   schedule: string;
   run: () => Promise<unknown>;
+  /**
+   * Run each schedule slot on one instance only, claimed in job_ticks. For jobs whose effect repeats when run twice
+   * (e.g. a history row per change computed from a read before the write); jobs that claim their own work with
+   * conditional updates (reminders, expiries, the SMS outbox) stay on every instance. runNow is never claimed.
+   */
+  once?: boolean;
 }
+
+/** Claims older than this are deleted by the next claim of the same job: a slot is never fired again so late. */
+const CLAIMS_KEPT_MS = 7 * 86400_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,6 +50,25 @@ export default fp<{ start: boolean }>(
       }
     }
 
+    const holder = `${hostname()}:${process.pid}`;
+    /** node-cron asks before each slot with the key `<job name>:<slot ISO time>`; a claim error skips the slot. */
+    function slotClaims(name: string): RunCoordinator {
+      return {
+        async shouldRun(key: string) {
+          const now = new Date();
+          try {
+            await app.db('job_ticks').insert({ job: name, slot: key.slice(name.length + 1), holder, claimed_at: toDbTime(now) });
+          } catch (err) {
+            if (isDuplicateKey(err)) return false;
+            app.log.error({ err, job: name }, 'job slot claim failed, slot skipped');
+            throw err;
+          }
+          await app.db('job_ticks').where('job', name).where('claimed_at', '<', toDbTime(new Date(now.getTime() - CLAIMS_KEPT_MS))).delete();
+          return true;
+        },
+      };
+    }
+
     app.decorate('scheduler', {
       add(job: Job) {
         if (jobs.has(job.name)) throw new Error(`job ${job.name} registered twice`);
@@ -55,7 +86,8 @@ export default fp<{ start: boolean }>(
     if (opts.start) {
       app.addHook('onReady', async () => {
         for (const job of jobs.values()) {
-          tasks.push(cron.schedule(job.schedule, () => void runOnce(job).catch(() => undefined), { name: job.name, noOverlap: true }));
+          const claims = job.once ? { distributed: true, runCoordinator: slotClaims(job.name) } : {};
+          tasks.push(cron.schedule(job.schedule, () => void runOnce(job).catch(() => undefined), { name: job.name, noOverlap: true, ...claims }));
         }
       });
     }
@@ -63,5 +95,5 @@ export default fp<{ start: boolean }>(
       await Promise.all(tasks.map((t) => t.stop()));
     });
   },
-  { name: 'scheduler' },
+  { name: 'scheduler', dependencies: ['db'] },
 );

@@ -12,8 +12,10 @@ export default fp(
     });
     app.scheduler.add({
       name: 'customers.grade',
-      // Nightly, after the ERP's end-of-day balances have been synced.
-      schedule: '30 1 * * *',
+      schedule: app.config.customers.gradeSchedule,
+      // Each grade change writes a history row computed from a read before the write: two instances grading the
+      // same slot would both write it.
+      once: true,
       run: () => recomputeCustomers(app.db),
     });
   },
