@@ -2,7 +2,8 @@
 // round-robin proxy, under load, with fast schedules. Sign-in and refresh work whichever instance answers; every
 // sync tick runs once and every staging row is applied once; the survey job's notices and reminders and the
 // phone codes go out as SMS exactly once; the sign-in limits counted in the database hold across instances; and
-// when the sync lease holder is killed, another instance takes over within the lease time.
+// the nightly grading (claimed per schedule slot) records each grade change once; and when the sync lease holder
+// is killed, another instance takes over within the lease time.
 //
 // Run it (MariaDB only; SQLite is one process by design):
 //   TEST_ONLY=mariadb npm test -- instances                                   # 60 s of load (INSTANCES_SECONDS)
@@ -115,6 +116,10 @@ function roundRobin(backends: () => Instance[]) {
     });
     req.pipe(upstream);
   });
+  // Idle client connections stay open longer than the test's pauses, so a busy machine never races a reused socket
+  // against its closing (the client's fetch would see "other side closed", not the portal's answer).
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   return {
     served,
     server,
@@ -190,6 +195,7 @@ test(
         SMS_SCHEDULE: '* * * * * *',
         SURVEY_SCHEDULE: '* * * * * *',
         SEAL_SCHEDULE: '* * * * * *',
+        CUSTOMER_GRADE_SCHEDULE: '*/2 * * * * *',
       };
       delete env.PORT;
 
@@ -384,15 +390,17 @@ test(
 
       // Let the survivors finish: every staging row applied, every queued SMS sent.
       let drained = false;
+      let left = '';
       for (let i = 0; i < 600 && !drained; i++) {
         let fresh = 0;
         for (const iface of INBOUND_INTERFACES) fresh += Number((await stores.staging(inboundTable(iface)).where('state', 'new').count({ n: '*' }))[0]!.n);
         const pending = Number((await stores.db('sms_messages').where('state', 'pending').count({ n: '*' }))[0]!.n);
         const scheduled = Number((await stores.db('surveys').whereNot('state', 'open').count({ n: '*' }))[0]!.n);
         drained = fresh === 0 && pending === 0 && scheduled === 0;
+        left = `${fresh} staging rows new, ${pending} SMS pending, ${scheduled} surveys not open, instances alive: ${instances.map((x) => x.child.exitCode === null && x.child.signalCode === null)}`;
         if (!drained) await sleep(250);
       }
-      assert.ok(drained, 'staging, the SMS outbox and the surveys drained after the load');
+      assert.ok(drained, `staging, the SMS outbox and the surveys drained after the load (${left})`);
       console.log(`# drained ${((Date.now() - loadEnded) / 1000).toFixed(1)} s after the load`);
 
       // --- through the proxy: no server errors, and every instance served ---
@@ -467,6 +475,15 @@ test(
       assert.equal(new Set(notices.map((x) => `${x.idempotency_key}/${x.user_id}`)).size, notices.length, 'each in-app notice once');
       const opened = await stores.db('audit_log').where('action', 'survey.opened').count({ n: '*' }).first();
       assert.equal(Number(opened!.n), SURVEYS, 'each survey opened once (one audit row each)');
+
+      // --- the nightly grading, here every 2 s: each slot run by one instance, so each grade change recorded once ---
+      const graded = await stores.db('audit_log').where('action', 'customer.grade_computed').whereIn('entity_id', customers.map(String)).select('entity_id', 'at', 'details');
+      const changes = graded.map((g) => `${g.entity_id} ${JSON.stringify((JSON.parse(g.details) as { changes: unknown }).changes)}`);
+      assert.equal(new Set(changes).size, changes.length, `each grade change recorded once: ${graded.map((g) => `${g.at} ${g.entity_id} ${g.details}`).join('\n')}`);
+      assert.ok(customers.every((c) => changes.some((x) => x.startsWith(`${c} `))), 'every customer graded');
+      const slots = await stores.db('job_ticks').where('job', 'customers.grade').select('slot', 'holder');
+      assert.ok(slots.length >= SECONDS / 4, `grading slots claimed: ${slots.length}`);
+      assert.ok(new Set(slots.map((x) => x.holder)).size >= 2, 'by several instances');
 
       // --- no instance logged an error ---
       for (const inst of instances) {
