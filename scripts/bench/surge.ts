@@ -328,7 +328,9 @@ async function seed(ctx: SurgeContext, db: Knex, staging: Knex, config: ReturnTy
   // The customers, each with one user who answers, signs and prints (a real password hash: they sign in).
   const seeded = await seedAllocationCustomers(db, o.customers, { prefix: 'S' });
   const orgs: { id: number; code: string }[] = await db('organisations').whereIn('id', seeded.customerIds).select('id', 'code');
-  // Two contracted varieties each, so that every customer answers two offers.
+  // Credit for everything they accept (the allocation figure's mix has some over their limit, whose approvals the
+  // credit check would refuse) and two contracted varieties each, so that every customer answers two offers.
+  await db('customer_profiles').whereIn('organisation_id', seeded.customerIds).update({ credit_limit_fen: 1_000_000_000_000, used_fen: 0, overdue_days: 0 });
   await db('customer_varieties').whereIn('organisation_id', seeded.customerIds).whereNotIn('variety', ['rebar', 'hot_rolled_coil']).delete();
   // A certificate per customer through staging and the sync, its customer master first.
   await writeStaging(
