@@ -362,11 +362,14 @@ export async function getApproval(db: Db, p: Principal, id: number): Promise<App
 /** The pending approvals whose current step the signed-in staff user may act on and has not acted on yet. */
 export async function queue(db: Db, p: Principal): Promise<ApprovalQueue> {
   const rows = await store.listPending(db);
-  const items = (await view(db, p, rows)).filter((a) => a.canDecide);
-  return { items };
+  return { items: await view(db, p, rows, true) };
 }
 
-async function view(db: Db, p: Principal | null, rows: store.ApprovalRow[]): Promise<Approval[]> {
+/**
+ * The approvals as their readers see them. With onlyDecidable, just those the principal can decide now are built:
+ * the staff's queue reads every pending approval, and at the month's start that is thousands per poll.
+ */
+async function view(db: Db, p: Principal | null, rows: store.ApprovalRow[], onlyDecidable = false): Promise<Approval[]> {
   if (!rows.length) return [];
   const [staff, names, managers, actions] = await Promise.all([
     store.activeStaff(db),
@@ -382,10 +385,17 @@ async function view(db: Db, p: Principal | null, rows: store.ApprovalRow[]): Pro
     if (!rules.has(r.rule_id)) rules.set(r.rule_id, (await store.findRule(db, r.rule_id))!);
   }
   const showFacts = p === null || !isCustomer(p);
-  return rows.map((r) => {
+  const actionsOf = new Map<number, typeof actions>();
+  for (const a of actions) {
+    const list = actionsOf.get(a.approval_id);
+    if (list) list.push(a);
+    else actionsOf.set(a.approval_id, [a]);
+  }
+  const out: Approval[] = [];
+  for (const r of rows) {
     const version = versions.get(`${r.rule_id}/${r.rule_version}`)!;
     const steps = resolveSteps(version.steps, staff, managers.get(r.customer_id) ?? null);
-    const mine = actions.filter((a) => a.approval_id === r.id);
+    const mine = actionsOf.get(r.id) ?? [];
     const current = steps[r.current_step];
     const canDecide =
       p !== null &&
@@ -393,7 +403,8 @@ async function view(db: Db, p: Principal | null, rows: store.ApprovalRow[]): Pro
       !!current &&
       current.approvers.some((a) => a.id === p.userId) &&
       !mine.some((a) => a.step === r.current_step && a.user_id === p.userId);
-    return {
+    if (onlyDecidable && !canDecide) continue;
+    out.push({
       id: r.id,
       subjectType: r.subject_type,
       subjectId: r.subject_id,
@@ -409,8 +420,9 @@ async function view(db: Db, p: Principal | null, rows: store.ApprovalRow[]): Pro
       canDecide,
       createdAt: fromDbTime(r.created_at)!,
       decidedAt: fromDbTime(r.decided_at),
-    };
-  });
+    });
+  }
+  return out;
 }
 
 // ---- rules (administrators) ----
