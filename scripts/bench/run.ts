@@ -37,7 +37,8 @@
 // BENCH_RENDER_DOCUMENTS (default 200) and BENCH_SEAL_SAMPLES (default 100) the contract figures, BENCH_VERIFY_SECONDS
 // (default 30 per side) the certificate verification figure; BENCH_SURGE_CUSTOMERS (default 2000), BENCH_SURGE_STAFF
 // (default 50), BENCH_SURGE_SECONDS (default 120: the ten minutes compressed) and BENCH_SURGE_REPORT_LINES (default
-// 50000 delivery lines behind the staff's reports) the surge.
+// 50000 delivery lines behind the staff's reports) the surge; BENCH_SURGE_FIRST_SEALS=1 makes every take the
+// customer's first signing (its seal key generated then) instead of a returning customer's.
 // Progress goes to stderr.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

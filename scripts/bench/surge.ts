@@ -386,6 +386,21 @@ async function seed(ctx: SurgeContext, db: Knex, staging: Knex, config: ReturnTy
     );
   }
 
+  // A customer answering at a month's start has signed before: its contract seal exists. BENCH_SURGE_FIRST_SEALS=1
+  // leaves them to be issued by the first take instead (an RSA key generated per customer during the surge).
+  if (process.env.BENCH_SURGE_FIRST_SEALS !== '1') {
+    const { certificateFor } = await import('../../server/src/modules/seals/service.js');
+    const t1 = performance.now();
+    await certificateFor(db, config.seals, orgs[0].id, 'contract'); // the root first, alone
+    let n = 1;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (n < orgs.length) await certificateFor(db, config.seals, orgs[n++].id, 'contract');
+      }),
+    );
+    ctx.log(`surge: ${orgs.length} customer seal certificates issued in ${Math.round((performance.now() - t1) / 1000)} s`);
+  }
+
   // The approval rule every answer takes: the customer's account manager, then any sales manager.
   const approvals = await import('../../server/src/modules/approvals/service.js');
   const { systemActor } = await import('../../server/src/plugins/audit.js');
