@@ -337,7 +337,6 @@ function countsOf(decisions: Decision[]): InterfaceCounts {
 
 /** Tells the ERP side what became of its rows. Informational: the portal's watermark is the truth. */
 async function markStaging(staging: Knex, iface: InboundInterface, decisions: Decision[], now: string) {
-  if (process.env.NOMARK) return;
   const groups = new Map<string, { state: string; detail: string | null; ids: number[] }>();
   for (const d of decisions) {
     const state = d.kind === 'apply' ? 'applied' : d.kind === 'wait' ? 'waiting' : d.kind === 'stale' ? 'stale' : 'quarantined';
