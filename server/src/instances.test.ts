@@ -21,7 +21,7 @@ import path from 'node:path';
 import { repoRoot } from './config.js';
 import { migrateLatest } from './db/migrate.js';
 import { nowDb, toDbTime } from './db/knex.js';
-import { createStores, makeOrganisation, makeUser, TEST_DB, TEST_PASSWORD } from '../test/helpers.js';
+import { createStores, makeOrganisation, makeUser, TEST_DB, TEST_PASSWORD, freePort } from '../test/helpers.js';
 import { customer, writeStaging } from '../test/erp-fixtures.js';
 import { INBOUND_INTERFACES, inboundTable } from '../../shared/erp/interfaces.js';
 import { PHONE_CODE } from './modules/users/phone.js';
@@ -36,17 +36,6 @@ const MAX_FAILURES = 5;
 const PER_ACCOUNT = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Instance {
   index: number;

@@ -1,6 +1,7 @@
 // Test fixtures: a fresh portal DB and staging store per test file (SQLite or the MariaDB the runner started), the app, and small factories.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -202,4 +203,16 @@ export async function makeWorld(db: Knex) {
   const userB = await makeUser(db, { organisationId: customerB, role: 'customer_user' });
   const adminB = await makeUser(db, { organisationId: customerB, role: 'customer_admin' });
   return { mill, admin, salesManager, accountManager, quality, customerA, customerB, userA, adminA, userB, adminB };
+}
+
+/** A TCP port free on the loopback at this moment, for a server process a test starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
