@@ -19,10 +19,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     rateLimit?: RouteRateLimit;
   }
-  interface FastifyInstance {
-    rateLimits: { check(limit: LimitName, subject: string, now?: number): Promise<void> };
-  }
 }
+
+/** CSV exports and document downloads: EXPORTS_PER_MINUTE per signed-in user, one allowance for all of them. */
+export const EXPORTS_PER_USER: RouteRateLimit = { limit: 'exports', per: 'user' };
 
 const MINUTE = 60_000;
 
@@ -36,7 +36,6 @@ export default fp(
       exports: { name: 'exports', perWindow: config.rateLimit.exportsPerMinute, windowMs: MINUTE, message: 'Too many exports and downloads, wait and retry' },
     };
     const limiters = Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, createLimiter(store, limit)])) as Record<LimitName, Limiter>;
-    app.decorate('rateLimits', { check: (limit: LimitName, subject: string, now?: number) => limiters[limit](subject, now) });
 
     // Registered after the auth plugin, so this hook runs after the access gate: a caller refused access is not
     // counted, and per-user limits know the user. Before the body is read, so an upload over the limit is not parsed.

@@ -28,7 +28,7 @@ import { allow } from '../../plugins/access.js';
 import { actorOf } from '../../plugins/audit.js';
 import { principalOf } from '../../plugins/auth.js';
 import * as svc from './printing.js';
-import type { RouteRateLimit } from '../../plugins/rate-limit.js';
+import { EXPORTS_PER_USER, type RouteRateLimit } from '../../plugins/rate-limit.js';
 
 const Binary = Type.Unsafe<Buffer>({ type: 'string', description: 'binary file' });
 /** 10 MB: a ten-heat sealed copy is well under 1 MB. */
@@ -39,8 +39,6 @@ const printers = allow.roles([...CUSTOMER_ROLES, 'quality_staff'], 'organisation
 const rightsEditors = allow.roles(['quality_staff', 'admin'], 'mill');
 /** The public routes: CERTIFICATE_PUBLIC_PER_MINUTE per client address, counted across instances. */
 const perAddress: RouteRateLimit = { limit: 'certificate-public', per: 'address' };
-/** A stored copy's PDF counts against the user's exports and downloads. */
-const download: RouteRateLimit = { limit: 'exports', per: 'user' };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['certificates'];
@@ -82,7 +80,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/certificate-copies/:copyNo/pdf',
-    { config: { access: readers, rateLimit: download }, schema: { tags, summary: 'A printed copy’s sealed PDF as stored', params: CopyNoParams, response: withErrors({ 200: Binary }) } },
+    { config: { access: readers, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'A printed copy’s sealed PDF as stored', params: CopyNoParams, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const c = await svc.copyPdf(app.db, principalOf(req), req.params.copyNo);
       return reply

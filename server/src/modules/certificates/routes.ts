@@ -6,7 +6,7 @@ import { IdParams } from '../../../../shared/api/common.js';
 import { CUSTOMER_ROLES, STAFF_ROLES } from '../../../../shared/roles.js';
 import { allow } from '../../plugins/access.js';
 import { principalOf } from '../../plugins/auth.js';
-import type { RouteRateLimit } from '../../plugins/rate-limit.js';
+import { EXPORTS_PER_USER } from '../../plugins/rate-limit.js';
 import { actorOf } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
 import printRoutes from './print-routes.js';
@@ -15,8 +15,6 @@ import * as svc from './service.js';
 /** Every customer user and every staff role reads, scoped to the customers they reach. */
 const readers = allow.roles([...CUSTOMER_ROLES, ...STAFF_ROLES], 'organisation');
 const quality = allow.roles(['quality_staff'], 'mill');
-/** The EN 10168 download counts against the user's exports and downloads (EXPORTS_PER_MINUTE). */
-const download: RouteRateLimit = { limit: 'exports', per: 'user' };
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['certificates'];
@@ -38,7 +36,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/certificates/:id/en10168.json',
-    { config: { access: readers, rateLimit: download }, schema: { tags, summary: 'The certificate as EN 10168 JSON (groups A, B, C, D, Z), as a download', params: IdParams, response: withErrors({ 200: En10168Document }) } },
+    { config: { access: readers, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'The certificate as EN 10168 JSON (groups A, B, C, D, Z), as a download', params: IdParams, response: withErrors({ 200: En10168Document }) } },
     async (req, reply) => {
       const { certificateNo, document } = await svc.en10168(app.db, principalOf(req), req.params.id);
       reply.header('content-disposition', `attachment; filename="${certificateNo}.en10168.json"`);

@@ -30,7 +30,7 @@ import { principalOf } from '../../plugins/auth.js';
 import { actorOf } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
 import { Invalid } from '../../errors.js';
-import type { RouteRateLimit } from '../../plugins/rate-limit.js';
+import { EXPORTS_PER_USER, type RouteRateLimit } from '../../plugins/rate-limit.js';
 import { evidenceBundle } from './evidence.js';
 import * as svc from './service.js';
 
@@ -43,8 +43,6 @@ const salesStaff = allow.roles(['account_manager', 'sales_manager', 'admin'], 'm
 const Binary = Type.Unsafe<Buffer>({ type: 'string', description: 'binary file' });
 /** A signed contract with a few pages is under 1 MB; 10 MB leaves room for scans some customers attach. */
 const PDF_LIMIT = 10 * 1024 * 1024;
-/** Contract PDFs and evidence bundles count against the user's exports and downloads (EXPORTS_PER_MINUTE). */
-const download: RouteRateLimit = { limit: 'exports', per: 'user' };
 /** Public verification: CONTRACT_VERIFY_PER_MINUTE per client address, counted across instances (guessing codes, PDF checks). */
 const verifyPerAddress: RouteRateLimit = { limit: 'contract-verify', per: 'address' };
 
@@ -151,7 +149,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/contracts/:id/pdf',
-    { config: { access: parties, rateLimit: download }, schema: { tags, summary: 'The contract’s PDF as stored (the newest version by default)', params: IdParams, querystring: ContractPdfQuery, response: withErrors({ 200: Binary }) } },
+    { config: { access: parties, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'The contract’s PDF as stored (the newest version by default)', params: IdParams, querystring: ContractPdfQuery, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const doc = await svc.contractPdf(app.db, principalOf(req), req.params.id, req.query.version);
       return reply
@@ -169,7 +167,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/contracts/:id/evidence',
-    { config: { access: parties, rateLimit: download }, schema: { tags, summary: 'The evidence bundle: signed PDF, signed audit trail, certificate chain, verification report', params: IdParams, response: withErrors({ 200: Binary }) } },
+    { config: { access: parties, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'The evidence bundle: signed PDF, signed audit trail, certificate chain, verification report', params: IdParams, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const bundle = await evidenceBundle(deps(), principalOf(req), req.params.id);
       return reply.type('application/zip').header('content-disposition', `attachment; filename="${bundle.name}"`).header('cache-control', 'private, no-cache').send(bundle.zip);

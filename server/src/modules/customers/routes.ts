@@ -36,7 +36,7 @@ import { IdParams, Ok } from '../../../../shared/api/common.js';
 import { CUSTOMER_ROLES } from '../../../../shared/roles.js';
 import { allow } from '../../plugins/access.js';
 import { principalOf } from '../../plugins/auth.js';
-import type { RouteRateLimit } from '../../plugins/rate-limit.js';
+import { EXPORTS_PER_USER } from '../../plugins/rate-limit.js';
 import { actorOf, audit } from '../../plugins/audit.js';
 import { withErrors } from '../../http.js';
 import { recomputeCustomers, refreshCredit } from './credit.js';
@@ -49,8 +49,6 @@ const salesManager = allow.roles(['sales_manager'], 'organisation');
 const admin = allow.roles(['admin'], 'mill');
 const CodeParams = Type.Object({ code: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$' }) }, { additionalProperties: false });
 const ListFilters = Type.Omit(CustomerListQuery, ['page', 'pageSize']);
-/** CSV downloads count against the user's exports (EXPORTS_PER_MINUTE): each reads every matching row. */
-const exportLimit: RouteRateLimit = { limit: 'exports', per: 'user' };
 const Csv = Type.String({ description: 'text/csv, UTF-8 with a byte-order mark for spreadsheets' });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -63,7 +61,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/customers/export.csv',
-    { config: { access: staffScoped, rateLimit: exportLimit }, schema: { tags, summary: 'The filtered customer list as CSV', querystring: ListFilters, response: withErrors({ 200: Csv }) } },
+    { config: { access: staffScoped, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'The filtered customer list as CSV', querystring: ListFilters, response: withErrors({ 200: Csv }) } },
     async (req, reply) => {
       const csv = await svc.exportCustomers(app.db, principalOf(req), req.query);
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="customers.csv"').send(csv);
@@ -84,7 +82,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/customers/stats.csv',
-    { config: { access: staffScoped, rateLimit: exportLimit }, schema: { tags, summary: 'One statistic as CSV', querystring: StatsCsvQuery, response: withErrors({ 200: Csv }) } },
+    { config: { access: staffScoped, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'One statistic as CSV', querystring: StatsCsvQuery, response: withErrors({ 200: Csv }) } },
     async (req, reply) => {
       const csv = await svc.statsCsv(app.db, principalOf(req), req.query.dimension);
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="customers-by-${req.query.dimension}.csv"`).send(csv);

@@ -20,7 +20,7 @@ import {
 import { CUSTOMER_ROLES } from '../../../../shared/roles.js';
 import { allow } from '../../plugins/access.js';
 import { principalOf } from '../../plugins/auth.js';
-import type { RouteRateLimit } from '../../plugins/rate-limit.js';
+import { EXPORTS_PER_USER, type RouteRateLimit } from '../../plugins/rate-limit.js';
 import { withErrors } from '../../http.js';
 import * as svc from './service.js';
 
@@ -29,7 +29,7 @@ const customerQueries = allow.roles([...CUSTOMER_ROLES, 'account_manager', 'sale
 /** Mill management: quality staff and customers have no business here. */
 const management = allow.roles(['account_manager', 'sales_manager', 'admin'], 'organisation');
 /** A report's CSV (all its rows, every page) counts against the user's exports (EXPORTS_PER_MINUTE); the JSON pages do not. */
-const csvExport: RouteRateLimit = { limit: 'exports', per: 'user', query: { format: 'csv' } };
+const csvExport: RouteRateLimit = { ...EXPORTS_PER_USER, query: { format: 'csv' } };
 
 /**
  * Answers the report as JSON, or with format=csv as a CSV download (UTF-8 with a byte-order mark) of the same rows and

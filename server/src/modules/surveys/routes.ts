@@ -21,7 +21,7 @@ import { withErrors } from '../../http.js';
 import { allow } from '../../plugins/access.js';
 import { actorOf } from '../../plugins/audit.js';
 import { principalOf } from '../../plugins/auth.js';
-import type { RouteRateLimit } from '../../plugins/rate-limit.js';
+import { EXPORTS_PER_USER } from '../../plugins/rate-limit.js';
 import * as svc from './service.js';
 import { SURVEY_TEMPLATES } from './templates.js';
 
@@ -30,8 +30,6 @@ const builders = allow.roles(['sales_manager', 'admin'], 'mill');
 /** Quality staff read results (product-quality surveys are theirs to act on); account managers their customers' only. */
 const readers = allow.roles(['sales_manager', 'admin', 'quality_staff', 'account_manager'], 'organisation');
 const customers = allow.roles(['customer_user', 'customer_admin'], 'organisation');
-/** The answers' CSV and the rendered summary PDF count against the user's exports (EXPORTS_PER_MINUTE). */
-const exportLimit: RouteRateLimit = { limit: 'exports', per: 'user' };
 const Csv = Type.String({ description: 'text/csv, UTF-8 with a byte-order mark for spreadsheets' });
 const Binary = Type.Unsafe<Buffer>({ type: 'string', description: 'binary file' });
 
@@ -76,11 +74,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { access: readers }, schema: { tags, summary: 'Results: rate, per question figures, NPS, trend, breakdowns', params: IdParams, querystring: ResultsQuery, response: withErrors({ 200: SurveyResults }) } },
     (req) => svc.results(app.db, principalOf(req), req.params.id, req.query.q ?? ''),
   );
-  app.get('/surveys/:id/export.csv', { config: { access: readers, rateLimit: exportLimit }, schema: { tags, summary: 'Raw answers as CSV (anonymous surveys without who)', params: IdParams, response: withErrors({ 200: Csv }) } }, async (req, reply) => {
+  app.get('/surveys/:id/export.csv', { config: { access: readers, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'Raw answers as CSV (anonymous surveys without who)', params: IdParams, response: withErrors({ 200: Csv }) } }, async (req, reply) => {
     const csv = await svc.exportCsv(app.db, principalOf(req), req.params.id);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="survey-${req.params.id}.csv"`).send(csv);
   });
-  app.get('/surveys/:id/summary.pdf', { config: { access: readers, rateLimit: exportLimit }, schema: { tags, summary: 'Printable summary of the results', params: IdParams, response: withErrors({ 200: Binary }) } }, async (req, reply) => {
+  app.get('/surveys/:id/summary.pdf', { config: { access: readers, rateLimit: EXPORTS_PER_USER }, schema: { tags, summary: 'Printable summary of the results', params: IdParams, response: withErrors({ 200: Binary }) } }, async (req, reply) => {
     const results = await svc.results(app.db, principalOf(req), req.params.id);
     const pdf = await app.pdf.render('survey-summary', { results, generatedAt: new Date().toISOString() });
     return reply.type('application/pdf').header('content-disposition', `inline; filename="survey-${req.params.id}.pdf"`).header('cache-control', 'private, no-cache').send(pdf);
