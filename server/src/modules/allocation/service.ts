@@ -22,7 +22,7 @@ import type {
   UpdatePlanBody,
 } from '../../../../shared/api/allocation.js';
 import { amountFen, decimalText, deviationBp } from '../../../../shared/units.js';
-import { isCustomer, type Principal } from '../../plugins/access.js';
+import { isCustomer, scopeToCustomers, type Principal } from '../../plugins/access.js';
 import { audit, type Actor } from '../../plugins/audit.js';
 import { fromDbTime, nowDb, toDbTime } from '../../db/knex.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../../errors.js';
@@ -292,7 +292,7 @@ export async function grid(db: Db, planId: number, p?: Principal): Promise<Alloc
   // DESIGN.md §5: an account manager sees the customers assigned to them, in the grid too; the plan's lines and their
   // totals stay whole.
   if (p?.role === 'account_manager') {
-    const mine = new Set((await db('organisations').where('account_manager_id', p.userId).pluck('id')).map(Number));
+    const mine = new Set((await scopeToCustomers(db('organisations'), p, 'id').pluck('id')).map(Number));
     rows = rows.filter((r) => mine.has(r.customer_id));
     candidates = candidates.filter((c) => mine.has(c.id));
   }
